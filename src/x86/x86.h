@@ -1,0 +1,25 @@
+/* The x86 backend: each forward algorithm is a family of three functions;
+ * x86_backend.c dispatches on plan->algo.  Kernels see a validated
+ * i2w_shape and never check user input again. */
+#ifndef I2W_X86_H
+#define I2W_X86_H
+
+#include "common/cpu.h"
+#include "common/internal.h"
+
+typedef struct {
+    /* Set plan->priv and plan->workspace(_bytes) for this shape and ISA;
+     * I2W_ERR_UNSUPPORTED (message via i2w_fail) with nothing allocated
+     * when the shape is outside what the family does. */
+    i2w_status (*create)(i2w_plan *plan, i2w_isa isa);
+    /* y = conv(x, w) (+ bias); threads: plan->ctx->threads. */
+    i2w_status (*execute)(i2w_plan *plan, const float *x, const float *w,
+                          const float *bias, float *y);
+    void (*destroy)(i2w_plan *plan);
+} i2w_x86_algo;
+
+extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2win;
+extern I2W_HIDDEN const i2w_x86_algo i2w_x86_direct;
+extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2col_gemm;
+
+#endif /* I2W_X86_H */
