@@ -116,6 +116,10 @@ I2W_API const char *i2w_context_describe(const i2w_context *ctx);
 /* detail of the last failure on this context ("" when none) */
 I2W_API const char *i2w_context_error(const i2w_context *ctx);
 I2W_API const char *i2w_status_string(i2w_status status);
+/* Detail of the last failure, in this thread, of a call that has no context
+ * to keep it (i2w_context_create, i2w_conv_output_dims, i2w_tensor_bytes,
+ * i2w_conv_transpose_as_forward); "" when none. */
+I2W_API const char *i2w_last_error(void);
 /* Threads used by host backends; 0 restores the default (OpenMP's). */
 I2W_API i2w_status i2w_context_set_threads(i2w_context *ctx, int threads);
 I2W_API int i2w_context_threads(const i2w_context *ctx);
