@@ -4,6 +4,7 @@
  * c0 being the first input channel of k's group. */
 #include "common/layout.h"
 #include "ref/ref.h"
+#include "ref/ref_tap.h"
 
 static double filter_element(const i2w_shape *sh, const float *x,
                              const float *dy, int k, int c, int r, int s)
@@ -11,21 +12,11 @@ static double filter_element(const i2w_shape *sh, const float *x,
     int c0 = k / sh->kg * sh->cg;
     double acc = 0.0;
     for (int n = 0; n < sh->n; n++)
-        for (int oh = 0; oh < sh->ho; oh++) {
-            int ih = oh * sh->sh - sh->ph + r * sh->dh;
-            if (ih < 0 || ih >= sh->h)
-                continue;
-            for (int ow = 0; ow < sh->wo; ow++) {
-                int iw = ow * sh->sw - sh->pw + s * sh->dw;
-                if (iw < 0 || iw >= sh->w)
-                    continue;
-                acc += (double)x[i2w_act_offset(sh->layout, sh->nb, sh->c,
-                                                sh->h, sh->w, n, c0 + c, ih,
-                                                iw)] *
+        for (int oh = 0; oh < sh->ho; oh++)
+            for (int ow = 0; ow < sh->wo; ow++)
+                acc += i2w_ref_tap(sh, x, n, c0 + c, oh, ow, r, s) *
                        dy[i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho,
                                          sh->wo, n, k, oh, ow)];
-            }
-        }
     return acc;
 }
 

@@ -4,6 +4,7 @@
  * taps falling in the padding contributing nothing. */
 #include "common/layout.h"
 #include "ref/ref.h"
+#include "ref/ref_tap.h"
 
 static double output_element(const i2w_shape *sh, const float *x,
                              const float *w, int n, int k, int oh, int ow)
@@ -11,21 +12,11 @@ static double output_element(const i2w_shape *sh, const float *x,
     int c0 = k / sh->kg * sh->cg; /* first input channel of k's group */
     double acc = 0.0;
     for (int c = 0; c < sh->cg; c++)
-        for (int r = 0; r < sh->r; r++) {
-            int ih = oh * sh->sh - sh->ph + r * sh->dh;
-            if (ih < 0 || ih >= sh->h)
-                continue;
-            for (int s = 0; s < sh->s; s++) {
-                int iw = ow * sh->sw - sh->pw + s * sh->dw;
-                if (iw < 0 || iw >= sh->w)
-                    continue;
-                acc += (double)x[i2w_act_offset(sh->layout, sh->nb, sh->c,
-                                                sh->h, sh->w, n, c0 + c, ih,
-                                                iw)] *
+        for (int r = 0; r < sh->r; r++)
+            for (int s = 0; s < sh->s; s++)
+                acc += i2w_ref_tap(sh, x, n, c0 + c, oh, ow, r, s) *
                        w[i2w_filter_offset(sh->layout, sh->k, sh->cg, sh->r,
                                            sh->s, k, c, r, s)];
-            }
-        }
     return acc;
 }
 
