@@ -49,7 +49,8 @@ struct i2w_context {
     int threads;     /* host threads, >= 1 */
     void *stream;    /* cudaStream_t for CUDA, NULL otherwise */
     void *priv;      /* backend state */
-    char describe[128];
+    char describe[128]; /* set by the backend's init, e.g. "x86 avx512" */
+    char summary[160];  /* describe plus the thread count, for the user */
     char error[512];
 };
 
