@@ -149,3 +149,45 @@ int tu_shape(const i2w_conv_desc *d, i2w_shape *sh)
     sh->kg = sh->k / sh->g;
     return 0;
 }
+
+/* Input extent for a filter of f taps, dilation dil and padding pad that
+ * gives an output of at least one element, plus 0..extra. */
+static int tu_random_extent(uint64_t *state, int f, int dil, int pad,
+                            int extra)
+{
+    int eff = dil * (f - 1) + 1;
+    int least = eff - 2 * pad > 1 ? eff - 2 * pad : 1;
+    return least + tu_rand_int(state, 0, extra);
+}
+
+void tu_random_desc(uint64_t *state, i2w_layout l, int nmax,
+                    i2w_conv_desc *d)
+{
+    /* one statement per draw: initializer side effects are unordered, and
+     * a seed must replay the same shapes with every compiler */
+    *d = (i2w_conv_desc){.layout = l};
+    d->groups = tu_rand_int(state, 1, 3);
+    d->n = tu_rand_int(state, 1, nmax);
+    d->c = d->groups * tu_rand_int(state, 1, 3);
+    d->k = d->groups * tu_rand_int(state, 1, 3);
+    d->r = tu_rand_int(state, 1, 4);
+    d->s = tu_rand_int(state, 1, 4);
+    d->stride_h = tu_rand_int(state, 1, 3);
+    d->stride_w = tu_rand_int(state, 1, 3);
+    d->dilation_h = tu_rand_int(state, 1, 3);
+    d->dilation_w = tu_rand_int(state, 1, 3);
+    d->pad_h = tu_rand_int(state, 0, d->dilation_h * (d->r - 1));
+    d->pad_w = tu_rand_int(state, 0, d->dilation_w * (d->s - 1));
+    d->h = tu_random_extent(state, d->r, d->dilation_h, d->pad_h, 7);
+    d->w = tu_random_extent(state, d->s, d->dilation_w, d->pad_w, 7);
+}
+
+void tu_describe(const i2w_conv_desc *d, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "n=%d c=%d h=%d w=%d k=%d r=%d s=%d stride=%d,%d pad=%d,%d "
+             "dilation=%d,%d groups=%d layout=%s",
+             d->n, d->c, d->h, d->w, d->k, d->r, d->s, d->stride_h,
+             d->stride_w, d->pad_h, d->pad_w, d->dilation_h, d->dilation_w,
+             d->groups, i2w_layout_name(d->layout));
+}

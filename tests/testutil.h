@@ -32,4 +32,13 @@ size_t tu_compare_tensor(const i2w_shape *sh, char which, const float *got,
  * success, -1 when the library rejects d. */
 int tu_shape(const i2w_conv_desc *d, i2w_shape *sh);
 
+/* A random valid descriptor in layout l, small enough for the reference:
+ * batch 1..nmax, groups 1..3 with 1..3 input and output channels each,
+ * filters 1..4, stride 1..3, dilation 1..3, padding 0 .. effective filter
+ * size - 1, input size such that the output is 1..~6 wide. */
+void tu_random_desc(uint64_t *state, i2w_layout l, int nmax,
+                    i2w_conv_desc *d);
+/* One-line text of d, for failure messages. */
+void tu_describe(const i2w_conv_desc *d, char *buf, size_t len);
+
 #endif /* I2W_TESTUTIL_H */
