@@ -47,22 +47,6 @@ static i2w_context *ref_ctx(void)
     return ctx;
 }
 
-static float *random_floats(size_t n, uint64_t *st)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    tu_fill_random(p, n, st);
-    return p;
-}
-
-static float *nan_floats(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    tu_fill_nan(p, n);
-    return p;
-}
-
 #define assert_has(text, part)                                            \
     ck_assert_msg(strstr((text), (part)) != NULL,                         \
                   "message '%s' does not mention '%s'", (text), (part))
@@ -396,39 +380,6 @@ END_TEST
 
 /* ------------------------------------------- results against the oracle */
 
-static void oracle(const i2w_shape *sh, i2w_op op, const float *a,
-                   const float *b, const float *bias, float *out)
-{
-    switch (op) {
-    case I2W_OP_FORWARD:
-        i2w_ref_forward(sh, a, b, bias, out);
-        break;
-    case I2W_OP_BACKWARD_DATA:
-        i2w_ref_backward_data(sh, a, b, out);
-        break;
-    case I2W_OP_BACKWARD_FILTER:
-        i2w_ref_backward_filter(sh, a, b, out);
-        break;
-    }
-}
-
-/* Per op: the tensors (a, b, out) as tu_compare_tensor names them, and
- * the number of terms summed per output element (an upper bound). */
-static const char op_tensors[3][3] = {
-    {'x', 'w', 'y'}, {'y', 'w', 'x'}, {'x', 'y', 'w'}};
-
-static size_t elems_of(const i2w_shape *sh, char t)
-{
-    return t == 'x' ? sh->x_elems : t == 'y' ? sh->y_elems : sh->w_elems;
-}
-
-static int reduction_of(const i2w_shape *sh, i2w_op op)
-{
-    int r[3] = {sh->cg * sh->r * sh->s, sh->kg * sh->r * sh->s,
-                sh->n * sh->ho * sh->wo};
-    return r[op];
-}
-
 /* _i: random shape and layout; every op, one-shot and plan, vs oracle */
 START_TEST(test_against_ref)
 {
@@ -444,15 +395,15 @@ START_TEST(test_against_ref)
 
     for (int o = 0; o < 3; o++) {
         i2w_op op = (i2w_op)o;
-        const char *t = op_tensors[o];
-        float *a = random_floats(elems_of(&sh, t[0]), &st);
-        float *b = random_floats(elems_of(&sh, t[1]), &st);
+        const char *t = tu_op_tensors[o];
+        float *a = tu_alloc_random(tu_tensor_elems(&sh, t[0]), &st);
+        float *b = tu_alloc_random(tu_tensor_elems(&sh, t[1]), &st);
         float *bias = op == I2W_OP_FORWARD
-                          ? random_floats((size_t)sh.k, &st) : NULL;
-        size_t n_out = elems_of(&sh, t[2]);
-        float *want = nan_floats(n_out), *once = nan_floats(n_out),
-              *planned = nan_floats(n_out);
-        oracle(&sh, op, a, b, bias, want);
+                          ? tu_alloc_random((size_t)sh.k, &st) : NULL;
+        size_t n_out = tu_tensor_elems(&sh, t[2]);
+        float *want = tu_alloc_nan(n_out), *once = tu_alloc_nan(n_out),
+              *planned = tu_alloc_nan(n_out);
+        tu_ref_run(&sh, op, a, b, bias, want);
 
         ck_assert_int_eq(one_shot(ctx, &d, op, a, b, bias, once), I2W_OK);
         i2w_plan *plan = NULL;
@@ -468,7 +419,7 @@ START_TEST(test_against_ref)
                              I2W_OK);
         }
         i2w_plan_destroy(plan);
-        int red = reduction_of(&sh, op);
+        int red = tu_reduction(&sh, op);
         ck_assert_msg(tu_compare_tensor(&sh, t[2], once, want, red,
                                         "one-shot") == 0,
                       "op %d one-shot differs from the oracle: %s", o, text);
@@ -555,7 +506,7 @@ START_TEST(test_convert_api)
     const int n = 11, c = 3, h = 2, w = 5;
     size_t nf = (size_t)i2w_stored_batch(from, n) * c * h * w;
     size_t nt = (size_t)i2w_stored_batch(to, n) * c * h * w;
-    float *src = random_floats(nf, &st), *dst = nan_floats(nt);
+    float *src = tu_alloc_random(nf, &st), *dst = tu_alloc_nan(nt);
     ck_assert_int_eq(i2w_convert_layout(ctx, n, c, h, w, from, src, to, dst),
                      I2W_OK);
     for (int i = 0; i < n; i++)
@@ -568,7 +519,7 @@ START_TEST(test_convert_api)
                         src[i2w_act_offset(from, i2w_stored_batch(from, n), c,
                                            h, w, i, j, y, x)]);
     /* filters: 4 output channels, 3 per group, 2 x 5 */
-    float *fsrc = random_floats(120, &st), *fdst = nan_floats(120);
+    float *fsrc = tu_alloc_random(120, &st), *fdst = tu_alloc_nan(120);
     ck_assert_int_eq(i2w_convert_filter_layout(ctx, 4, 3, 2, 5, from, fsrc,
                                                to, fdst),
                      I2W_OK);
@@ -626,10 +577,10 @@ START_TEST(test_conv_transpose)
     ck_assert_int_eq(sh.ho, 3); /* its forward output is the input */
     ck_assert_int_eq(sh.wo, 4);
 
-    float *x = random_floats(sh.y_elems, &st);
-    float *w = random_floats(sh.w_elems, &st);
-    float *bias = random_floats(6, &st);
-    float *want = nan_floats(sh.x_elems), *y = nan_floats(sh.x_elems);
+    float *x = tu_alloc_random(sh.y_elems, &st);
+    float *w = tu_alloc_random(sh.w_elems, &st);
+    float *bias = tu_alloc_random(6, &st);
+    float *want = tu_alloc_nan(sh.x_elems), *y = tu_alloc_nan(sh.x_elems);
     i2w_ref_backward_data(&sh, x, w, want);
     for (int n = 0; n < sh.n; n++)
         for (int c = 0; c < sh.c; c++)

@@ -12,52 +12,6 @@
 
 static uint64_t seed;
 
-static float *alloc_floats(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
-
-static float *random_floats(size_t n, uint64_t *st)
-{
-    float *p = alloc_floats(n);
-    tu_fill_random(p, n, st);
-    return p;
-}
-
-static float *nan_floats(size_t n)
-{
-    float *p = alloc_floats(n);
-    tu_fill_nan(p, n);
-    return p;
-}
-
-/* The tensor each op writes, as tu_compare_tensor names it, and its size. */
-static const char out_tensor[3] = {'y', 'x', 'w'};
-
-static size_t tensor_elems(const i2w_shape *sh, char which)
-{
-    return which == 'x' ? sh->x_elems : which == 'y' ? sh->y_elems
-                                                      : sh->w_elems;
-}
-
-static void ref_run(const i2w_shape *sh, i2w_op op, const float *a,
-                    const float *b, const float *bias, float *out)
-{
-    switch (op) {
-    case I2W_OP_FORWARD:
-        i2w_ref_forward(sh, a, b, bias, out);
-        break;
-    case I2W_OP_BACKWARD_DATA:
-        i2w_ref_backward_data(sh, a, b, out);
-        break;
-    case I2W_OP_BACKWARD_FILTER:
-        i2w_ref_backward_filter(sh, a, b, out);
-        break;
-    }
-}
-
 static i2w_shape shape_of(const i2w_conv_desc *d)
 {
     i2w_shape sh;
@@ -203,9 +157,9 @@ START_TEST(test_hand)
 {
     const hand_case *hc = &hand[_i];
     i2w_shape sh = shape_of(&hc->d);
-    char which = out_tensor[hc->op];
-    float *out = nan_floats(tensor_elems(&sh, which));
-    ref_run(&sh, hc->op, hc->a, hc->b, hc->bias, out);
+    char which = tu_op_tensors[hc->op][2];
+    float *out = tu_alloc_nan(tu_tensor_elems(&sh, which));
+    tu_ref_run(&sh, hc->op, hc->a, hc->b, hc->bias, out);
     ck_assert_msg(tu_compare_tensor(&sh, which, out, hc->want, 1,
                                     hc->name) == 0,
                   "%s: wrong result", hc->name);
@@ -262,12 +216,12 @@ START_TEST(test_adjoint)
     tu_describe(&d, text, sizeof text);
     i2w_shape sh = shape_of(&d);
 
-    float *x = random_floats(sh.x_elems, &st);
-    float *w = random_floats(sh.w_elems, &st);
-    float *dy = random_floats(sh.y_elems, &st);
-    float *y = nan_floats(sh.y_elems);
-    float *dx = nan_floats(sh.x_elems);
-    float *dw = nan_floats(sh.w_elems);
+    float *x = tu_alloc_random(sh.x_elems, &st);
+    float *w = tu_alloc_random(sh.w_elems, &st);
+    float *dy = tu_alloc_random(sh.y_elems, &st);
+    float *y = tu_alloc_nan(sh.y_elems);
+    float *dx = tu_alloc_nan(sh.x_elems);
+    float *dw = tu_alloc_nan(sh.w_elems);
     i2w_ref_forward(&sh, x, w, NULL, y);
     i2w_ref_backward_data(&sh, dy, w, dx);
     i2w_ref_backward_filter(&sh, x, dy, dw);
@@ -306,8 +260,9 @@ typedef struct {
 static void solve(problem *p)
 {
     for (int op = 0; op < 3; op++) {
-        p->out[op] = nan_floats(tensor_elems(&p->sh, out_tensor[op]));
-        ref_run(&p->sh, (i2w_op)op, p->in[op][0], p->in[op][1],
+        char t = tu_op_tensors[op][2];
+        p->out[op] = tu_alloc_nan(tu_tensor_elems(&p->sh, t));
+        tu_ref_run(&p->sh, (i2w_op)op, p->in[op][0], p->in[op][1],
                 op == I2W_OP_FORWARD ? p->bias : NULL, p->out[op]);
     }
 }
@@ -329,7 +284,7 @@ static float *relayout(const i2w_shape *sh, char which, const float *src,
 {
     int d[5];
     dims_of(sh, which, d);
-    float *dst = nan_floats(elems);
+    float *dst = tu_alloc_nan(elems);
     to_layout(d[4], d[0], d[1], d[2], d[3], from, src, l, dst);
     return dst;
 }
@@ -359,10 +314,10 @@ START_TEST(test_layouts_agree)
     tu_describe(&d, text, sizeof text);
     problem base = {.sh = shape_of(&d)};
     const i2w_shape *sh = &base.sh;
-    float *x = random_floats(sh->x_elems, &st);
-    float *w = random_floats(sh->w_elems, &st);
-    float *dy = random_floats(sh->y_elems, &st);
-    base.bias = random_floats((size_t)sh->k, &st);
+    float *x = tu_alloc_random(sh->x_elems, &st);
+    float *w = tu_alloc_random(sh->w_elems, &st);
+    float *dy = tu_alloc_random(sh->y_elems, &st);
+    base.bias = tu_alloc_random((size_t)sh->k, &st);
     float *ins[3][2] = {{x, w}, {dy, w}, {x, dy}};
     static const char in_tensor[3][2] = {{'x', 'w'}, {'y', 'w'}, {'x', 'y'}};
     for (int op = 0; op < 3; op++)
@@ -379,15 +334,15 @@ START_TEST(test_layouts_agree)
                 char t = in_tensor[op][j];
                 lp.in[op][j] =
                     relayout(sh, t, base.in[op][j], I2W_LAYOUT_NCHW,
-                             (i2w_layout)l, tensor_elems(&lp.sh, t));
+                             (i2w_layout)l, tu_tensor_elems(&lp.sh, t));
             }
         solve(&lp);
         for (int op = 0; op < 3; op++) {
-            char t = out_tensor[op];
+            char t = tu_op_tensors[op][2];
             if (t != 'w')
                 assert_padding_zero(&lp.sh, t, lp.out[op], text);
             float *back = relayout(&lp.sh, t, lp.out[op], (i2w_layout)l,
-                                   I2W_LAYOUT_NCHW, tensor_elems(sh, t));
+                                   I2W_LAYOUT_NCHW, tu_tensor_elems(sh, t));
             /* same loops in the same order: equal up to the tightest
              * tolerance */
             ck_assert_msg(tu_compare_tensor(sh, t, back, base.out[op], 1,
@@ -459,7 +414,7 @@ static void assert_same_elements(int is_filter, const int d[4],
     char which = is_filter ? 'w' : 'x';
     size_t plane = (size_t)d[1] * d[2] * d[3];
     /* bring b into a's layout by offsets alone, then compare exactly */
-    float *b_in_a = nan_floats(plane * (is_filter ? d[0] : sa.nb));
+    float *b_in_a = tu_alloc_nan(plane * (is_filter ? d[0] : sa.nb));
     for (int i0 = 0; i0 < d[0]; i0++)
         for (int i1 = 0; i1 < d[1]; i1++)
             for (int i2 = 0; i2 < d[2]; i2++)
@@ -498,9 +453,9 @@ START_TEST(test_convert_round_trip)
         snprintf(what, sizeof what, "%s %d x %d x %d x %d %s -> %s",
                  is_filter ? "filter" : "activation", d[0], d[1], d[2], d[3],
                  i2w_layout_name(from), i2w_layout_name(to));
-        float *src = random_floats(nf, &st); /* padding lanes random too */
-        float *mid = nan_floats(nt);
-        float *back = nan_floats(nf);
+        float *src = tu_alloc_random(nf, &st); /* padding lanes random too */
+        float *mid = tu_alloc_nan(nt);
+        float *back = tu_alloc_nan(nf);
         to_layout(is_filter, d[0], d[1], d[2], d[3], from, src, to, mid);
         to_layout(is_filter, d[0], d[1], d[2], d[3], to, mid, from, back);
         assert_same_elements(is_filter, d, from, src, to, mid, what);

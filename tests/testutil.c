@@ -191,3 +191,49 @@ void tu_describe(const i2w_conv_desc *d, char *buf, size_t len)
              d->stride_w, d->pad_h, d->pad_w, d->dilation_h, d->dilation_w,
              d->groups, i2w_layout_name(d->layout));
 }
+
+static float *tu_alloc(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "test: out of memory for %zu floats\n", n);
+        abort();
+    }
+    return p;
+}
+
+float *tu_alloc_random(size_t n, uint64_t *state)
+{
+    float *p = tu_alloc(n);
+    tu_fill_random(p, n, state);
+    return p;
+}
+
+float *tu_alloc_nan(size_t n)
+{
+    float *p = tu_alloc(n);
+    tu_fill_nan(p, n);
+    return p;
+}
+
+const char tu_op_tensors[3][3] = {
+    {'x', 'w', 'y'}, {'y', 'w', 'x'}, {'x', 'y', 'w'}};
+
+size_t tu_tensor_elems(const i2w_shape *sh, char which)
+{
+    return which == 'x' ? sh->x_elems : which == 'y' ? sh->y_elems
+                                                      : sh->w_elems;
+}
+
+int tu_reduction(const i2w_shape *sh, i2w_op op)
+{
+    switch (op) {
+    case I2W_OP_BACKWARD_DATA:
+        return sh->kg * sh->r * sh->s;
+    case I2W_OP_BACKWARD_FILTER:
+        return sh->n * sh->ho * sh->wo;
+    case I2W_OP_FORWARD:
+    default:
+        return sh->cg * sh->r * sh->s;
+    }
+}

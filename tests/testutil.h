@@ -41,4 +41,26 @@ void tu_random_desc(uint64_t *state, i2w_layout l, int nmax,
 /* One-line text of d, for failure messages. */
 void tu_describe(const i2w_conv_desc *d, char *buf, size_t len);
 
+/* malloc'd arrays of n floats (never NULL: abort when memory is out),
+ * random as tu_fill_random or NaN as tu_fill_nan; free() them. */
+float *tu_alloc_random(size_t n, uint64_t *state);
+float *tu_alloc_nan(size_t n);
+
+/* The tensors (a, b, out) of each op, as tu_compare_tensor names them:
+ * FORWARD x w y, BACKWARD_DATA y w x, BACKWARD_FILTER x y w. */
+extern const char tu_op_tensors[3][3];
+/* Elements of tensor which ('x', 'y' or 'w') of sh, as stored. */
+size_t tu_tensor_elems(const i2w_shape *sh, char which);
+/* Terms summed per output element of op (an upper bound), for
+ * tu_compare_tensor. */
+int tu_reduction(const i2w_shape *sh, i2w_op op);
+
+/* Runs op on the reference (i2w_ref_*): a, b, out as tu_op_tensors, bias
+ * only for FORWARD.  In tests/testref.c, apart, because it needs the
+ * reference functions, which libim2win hides: link libim2win_core.la, or
+ * compile src/ref/ref_forward.c, ref_backward_data.c and
+ * ref_backward_filter.c into the test. */
+void tu_ref_run(const i2w_shape *sh, i2w_op op, const float *a,
+                const float *b, const float *bias, float *out);
+
 #endif /* I2W_TESTUTIL_H */
