@@ -1,0 +1,100 @@
+/* The im2win micro-kernel family f32_im2win_<MR>x<NV>v__<isa>: MR output
+ * pixels x NV vectors of output channels held in registers for the whole
+ * reduction of a chunk.  Each step broadcasts one window element per pixel
+ * and does MR*NV FMAs with NV packed filter vectors.  One generic body,
+ * specialised by the compiler for every (MR, NV) of the table below. */
+#include "x86/im2win_isa.h"
+
+#define I2W_UNROLL _Pragma("GCC unroll 16")
+
+/* Valid lanes of vector v: all, or the mask of the channel tail. */
+static inline __attribute__((always_inline)) int lanes(int nk, int v)
+{
+    int n = nk - v * I2W_VL;
+    return n < I2W_VL ? n : I2W_VL;
+}
+
+static inline __attribute__((always_inline)) void
+tile(const int mr, const int nv, const i2w_im2win_uk_args *args)
+{
+    i2w_vec acc[I2W_MR_MAX][I2W_NV_MAX];
+    float *c = args->c;
+    const ptrdiff_t ldc = args->ldc;
+    const int nk = args->nk;
+
+    I2W_UNROLL for (int v = 0; v < nv; v++) {
+        int n = lanes(nk, v);
+        i2w_vmask m = i2w_vmask_first(n);
+        i2w_vec init = i2w_vzero();
+        if (args->first && args->bias)
+            init = n == I2W_VL ? i2w_vload(args->bias + v * I2W_VL)
+                               : i2w_vload_m(args->bias + v * I2W_VL, m);
+        I2W_UNROLL for (int p = 0; p < mr; p++) {
+            const float *cp = c + p * ldc + v * I2W_VL;
+            if (args->first)
+                acc[p][v] = init;
+            else
+                acc[p][v] = n == I2W_VL ? i2w_vload(cp) : i2w_vload_m(cp, m);
+        }
+    }
+
+    const float *b = args->b;
+    const ptrdiff_t a_pix = args->a_pix;
+    const int run = args->run;
+    for (int sg = 0; sg < args->nseg; sg++) {
+        const float *a = args->a + sg * args->a_seg;
+        for (int i = 0; i < run; i++) {
+            i2w_vec bv[I2W_NV_MAX];
+            I2W_UNROLL for (int v = 0; v < nv; v++)
+                bv[v] = i2w_vload(b + v * I2W_VL);
+            b += nv * I2W_VL;
+            I2W_UNROLL for (int p = 0; p < mr; p++) {
+                i2w_vec av = i2w_vbcast(a + p * a_pix + i);
+                I2W_UNROLL for (int v = 0; v < nv; v++)
+                    acc[p][v] = i2w_vfma(av, bv[v], acc[p][v]);
+            }
+        }
+    }
+
+    I2W_UNROLL for (int v = 0; v < nv; v++) {
+        int n = lanes(nk, v);
+        i2w_vmask m = i2w_vmask_first(n);
+        I2W_UNROLL for (int p = 0; p < mr; p++) {
+            float *cp = c + p * ldc + v * I2W_VL;
+            if (n == I2W_VL)
+                i2w_vstore(cp, acc[p][v]);
+            else
+                i2w_vstore_m(cp, m, acc[p][v]);
+        }
+    }
+}
+
+#define I2W_UK_NAME(mr, nv) I2W_IM2WIN_SYM(f32_im2win_##mr##x##nv##v_)
+#define I2W_UK_DEFINE(mr, nv)                                              \
+    static void I2W_UK_NAME(mr, nv)(const i2w_im2win_uk_args *args)        \
+    {                                                                      \
+        tile(mr, nv, args);                                                \
+    }
+
+/* The MR values of each ISA (register budget in im2win_isa.h). */
+#if I2W_MR_MAX == 14
+#define I2W_FOR_MR(X, nv)                                                  \
+    X(1, nv) X(2, nv) X(3, nv) X(4, nv) X(5, nv) X(6, nv) X(7, nv)         \
+    X(8, nv) X(9, nv) X(10, nv) X(11, nv) X(12, nv) X(13, nv) X(14, nv)
+#elif I2W_MR_MAX == 6
+#define I2W_FOR_MR(X, nv)                                                  \
+    X(1, nv) X(2, nv) X(3, nv) X(4, nv) X(5, nv) X(6, nv)
+#else
+#error "no MR list for this I2W_MR_MAX"
+#endif
+
+I2W_FOR_MR(I2W_UK_DEFINE, 1)
+I2W_FOR_MR(I2W_UK_DEFINE, 2)
+
+#define I2W_UK_ENTRY(mr, nv) I2W_UK_NAME(mr, nv),
+
+const i2w_im2win_ukernel I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX]
+                                                          [I2W_MR_MAX] = {
+    {I2W_FOR_MR(I2W_UK_ENTRY, 1)},
+    {I2W_FOR_MR(I2W_UK_ENTRY, 2)},
+};

@@ -1,0 +1,145 @@
+/* The x86 IM2WIN algorithm family (x86.h): choose the ISA's kernels and
+ * the blocking for a shape, size the per-thread windows and allocate the
+ * packed filter once.  ISA-neutral: compiled without -mavx, so the library
+ * still loads on any x86-64; the kernels are reached only for the ISA the
+ * backend asks for. */
+#include <stdlib.h>
+
+#include "common/layout.h"
+#include "x86/im2win.h"
+#include "x86/x86.h"
+
+/* Filter bytes per reduction chunk and panel: a chunk's panel is reused by
+ * every micro-tile of a work unit, so keep it within the 48 KiB L1. */
+#define I2W_IM2WIN_PANEL_BYTES (32 * 1024)
+/* Output pixels per work unit worth sharing one pass over the filter:
+ * each filter element is loaded once per unit and used this many times. */
+#define I2W_IM2WIN_UNIT_PIXELS 128
+/* Window bytes per thread: stays in the 1 MiB L2 beside the filter. */
+#define I2W_IM2WIN_WINDOW_BYTES (512 * 1024)
+
+typedef struct {
+    i2w_im2win_cfg cfg;
+    const i2w_im2win_isa *isa;
+    float *packed;
+} im2win_priv;
+
+static int div_up(size_t a, size_t b) { return (int)((a + b - 1) / b); }
+
+/* Split n into the fewest parts of at most max, as equal as possible;
+ * returns the part size. */
+static int balanced(int n, size_t max)
+{
+    if (max < 1)
+        max = 1;
+    return div_up(n, div_up(n, max));
+}
+
+static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
+                            int threads)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const size_t rs = (size_t)sh->r * sh->s;
+    cfg->vl = isa->vl;
+    cfg->mr = isa->mr_max;
+    cfg->nr = isa->nv_max * isa->vl;
+    cfg->nkp = div_up(sh->kg, cfg->nr);
+    cfg->kgp = (cfg->nkp - 1) * cfg->nr +
+               i2w_im2win_panel_width(cfg, cfg->nkp - 1);
+    cfg->cb = balanced(sh->cg, I2W_IM2WIN_PANEL_BYTES /
+                                   (rs * cfg->nr * sizeof(float)));
+    cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
+
+    const size_t row_bytes = (size_t)cfg->wp * sh->r * sh->cg * sizeof(float);
+    size_t hb = div_up(I2W_IM2WIN_UNIT_PIXELS, sh->wo);
+    if (hb > I2W_IM2WIN_WINDOW_BYTES / row_bytes)
+        hb = I2W_IM2WIN_WINDOW_BYTES / row_bytes;
+    /* small batches: cut rows finer so every thread gets two units */
+    size_t want = div_up(2 * (size_t)threads, sh->n);
+    if (hb > (size_t)div_up(sh->ho, want))
+        hb = div_up(sh->ho, want);
+    cfg->hb = balanced(sh->ho, hb);
+    cfg->threads = threads;
+
+    /* per-thread pieces start on a cache line */
+    cfg->win_elems = ((size_t)cfg->hb * row_bytes / sizeof(float) + 15) / 16 * 16;
+    cfg->tile_elems = sh->layout == I2W_LAYOUT_NHWC
+                          ? 0
+                          : ((size_t)cfg->hb * sh->wo * cfg->nr + 15) / 16 * 16;
+
+    /* activation strides, read off the layout's offset function */
+    const i2w_layout l = sh->layout;
+    cfg->xs_c = i2w_act_offset(l, sh->nb, sh->c, sh->h, sh->w, 0, 1, 0, 0);
+    cfg->xs_h = i2w_act_offset(l, sh->nb, sh->c, sh->h, sh->w, 0, 0, 1, 0);
+    cfg->xs_w = i2w_act_offset(l, sh->nb, sh->c, sh->h, sh->w, 0, 0, 0, 1);
+    cfg->ys_k = i2w_act_offset(l, sh->nb, sh->k, sh->ho, sh->wo, 0, 1, 0, 0);
+    cfg->ys_h = i2w_act_offset(l, sh->nb, sh->k, sh->ho, sh->wo, 0, 0, 1, 0);
+    cfg->ys_w = i2w_act_offset(l, sh->nb, sh->k, sh->ho, sh->wo, 0, 0, 0, 1);
+}
+
+static void im2win_destroy(i2w_plan *plan)
+{
+    im2win_priv *p = plan->priv;
+    if (p)
+        i2w_host_free(plan->ctx, p->packed);
+    free(p);
+    i2w_host_free(plan->ctx, plan->workspace);
+    plan->priv = NULL;
+    plan->workspace = NULL;
+    plan->workspace_bytes = 0;
+}
+
+static i2w_status im2win_create(i2w_plan *plan, i2w_isa isa)
+{
+    const i2w_im2win_isa *kernels;
+    if (isa == I2W_ISA_AVX512)
+        kernels = &i2w_im2win_isa_avx512;
+    else if (isa == I2W_ISA_AVX2)
+        kernels = &i2w_im2win_isa_avx2;
+    else
+        return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
+                        "im2win: needs AVX2+FMA or AVX-512");
+    if (plan->op != I2W_OP_FORWARD)
+        return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
+                        "im2win: forward convolution only");
+
+    im2win_priv *p = calloc(1, sizeof *p);
+    if (!p)
+        return i2w_fail(plan->ctx, I2W_ERR_OUT_OF_MEMORY,
+                        "im2win: out of host memory");
+    p->isa = kernels;
+    p->cfg.sh = plan->shape;
+    choose_blocking(&p->cfg, kernels, plan->ctx->threads);
+    plan->priv = p;
+
+    size_t ws = p->cfg.threads * (p->cfg.win_elems + p->cfg.tile_elems);
+    i2w_status st = i2w_host_alloc(plan->ctx, (void **)&p->packed,
+                                   i2w_im2win_packed_elems(&p->cfg) *
+                                       sizeof(float));
+    if (st == I2W_OK)
+        st = i2w_host_alloc(plan->ctx, &plan->workspace, ws * sizeof(float));
+    if (st != I2W_OK) {
+        im2win_destroy(plan);
+        return st;
+    }
+    plan->workspace_bytes = ws * sizeof(float);
+    return I2W_OK;
+}
+
+static i2w_status im2win_execute(i2w_plan *plan, const float *x,
+                                 const float *w, const float *bias, float *y)
+{
+    im2win_priv *p = plan->priv;
+    /* the workspace holds cfg.threads windows: never run more threads */
+    int threads = plan->ctx->threads < p->cfg.threads ? plan->ctx->threads
+                                                      : p->cfg.threads;
+    p->isa->forward(&p->cfg, x, w, bias, y, p->packed, plan->workspace,
+                    threads);
+    return I2W_OK;
+}
+
+const i2w_x86_algo i2w_x86_im2win = {
+    .create = im2win_create,
+    .execute = im2win_execute,
+    .destroy = im2win_destroy,
+};

@@ -1,0 +1,101 @@
+/* im2win forward convolution on x86 (DESIGN.md, "im2win").
+ *
+ * One scheme serves the four layouts.  A work unit is one image and a block
+ * of `hb` output rows.  For each group, the unit copies the R input rows
+ * that each of its output rows covers into a window laid out
+ *     [channel chunk][row][column][R][channels of the chunk]
+ * (padding rows and columns written as zeros inside the window only), so
+ * the reduction of output pixel wo over one chunk, taps (s, r, c), is one
+ * contiguous run of S*R*cb floats starting at column wo*stride_w (with
+ * dilation_w > 1: S runs of R*cb, dilation_w columns apart).  Every layout
+ * reads its input through strides into that window, so one micro-kernel
+ * family, pixels x output channels in registers, serves them all.
+ *
+ * The micro-kernel broadcasts one window element per pixel and multiplies
+ * it with vectors of the packed filter, so output channels are the vector
+ * lanes: NHWC stores the accumulators straight into y; the other layouts
+ * accumulate into a per-thread tile [pixels][channels] that is transposed
+ * into y once the reduction over all chunks is done.
+ *
+ * The filter is packed at execute (the API hands the weights over only
+ * then) into [group][panel][chunk][S][R][cb][panel width], panels of
+ * nv_max vectors of output channels, the last one zero-padded to whole
+ * vectors. */
+#ifndef I2W_X86_IM2WIN_H
+#define I2W_X86_IM2WIN_H
+
+#include <stddef.h>
+
+#include "common/internal.h"
+
+/* Everything the per-ISA code needs, fixed at plan creation. */
+typedef struct {
+    i2w_shape sh;
+    int vl;     /* floats per vector */
+    int mr;     /* most output pixels per micro-tile */
+    int nr;     /* output channels per filter panel (nv_max vectors) */
+    int nkp;    /* filter panels per group */
+    int kgp;    /* panel widths of one group summed */
+    int cb;     /* input channels per reduction chunk (last may be less) */
+    int hb;     /* output rows per work unit (last may be less) */
+    int wp;     /* window columns: (wo-1)*sw + (s-1)*dw + 1 */
+    int threads;       /* threads the workspace is sized for */
+    size_t win_elems;  /* window floats per thread */
+    size_t tile_elems; /* accumulator tile floats per thread, 0 for NHWC */
+    /* activation strides of x and y in elements (layout.h) */
+    ptrdiff_t xs_c, xs_h, xs_w;
+    ptrdiff_t ys_k, ys_h, ys_w;
+} i2w_im2win_cfg;
+
+/* One ISA's implementation, compiled from the same sources with that
+ * ISA's flags. */
+typedef struct {
+    int vl;     /* floats per vector */
+    int mr_max; /* pixels per micro-tile */
+    int nv_max; /* vectors of output channels per micro-tile */
+    /* y = conv(x, w) (+ bias) on up to cfg->threads threads; packed holds
+     * the packed filter, ws cfg->threads * (win_elems + tile_elems). */
+    void (*forward)(const i2w_im2win_cfg *cfg, const float *x,
+                    const float *w, const float *bias, float *y,
+                    float *packed, float *ws, int threads);
+} i2w_im2win_isa;
+
+extern I2W_HIDDEN const i2w_im2win_isa i2w_im2win_isa_avx2;
+extern I2W_HIDDEN const i2w_im2win_isa i2w_im2win_isa_avx512;
+
+/* Floats of the packed filter. */
+static inline size_t i2w_im2win_packed_elems(const i2w_im2win_cfg *cfg)
+{
+    const i2w_shape *sh = &cfg->sh;
+    return (size_t)sh->g * cfg->kgp * sh->cg * sh->r * sh->s;
+}
+
+/* Width of filter panel kp: nr, or the channels left rounded up to whole
+ * vectors for the last panel. */
+static inline int i2w_im2win_panel_width(const i2w_im2win_cfg *cfg, int kp)
+{
+    int rest = cfg->sh.kg - kp * cfg->nr;
+    return rest >= cfg->nr ? cfg->nr : (rest + cfg->vl - 1) / cfg->vl * cfg->vl;
+}
+
+/* Offset of the packed block of (group g, panel kp, chunk starting at
+ * input channel c0): every panel before kp is full width and every chunk
+ * before c0 is cb channels. */
+static inline size_t i2w_im2win_packed_offset(const i2w_im2win_cfg *cfg,
+                                              int g, int kp, int c0)
+{
+    const i2w_shape *sh = &cfg->sh;
+    size_t rs = (size_t)sh->r * sh->s;
+    return rs * ((size_t)g * cfg->kgp * sh->cg + (size_t)kp * cfg->nr * sh->cg +
+                 (size_t)c0 * i2w_im2win_panel_width(cfg, kp));
+}
+
+/* Offset in a window of `rows` output rows of the chunk starting at input
+ * channel c0 (every chunk before it is cb channels). */
+static inline size_t i2w_im2win_chunk_offset(const i2w_im2win_cfg *cfg,
+                                             int rows, int c0)
+{
+    return (size_t)c0 * rows * cfg->wp * cfg->sh.r;
+}
+
+#endif /* I2W_X86_IM2WIN_H */

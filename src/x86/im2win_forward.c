@@ -1,0 +1,125 @@
+/* im2win forward driver of one ISA (im2win.h): pack the filter, then run
+ * the work units (image, block of output rows) on the OpenMP threads, each
+ * with its own window and tile. */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "common/layout.h"
+#include "x86/im2win_isa.h"
+#include "x86/im2win_window.h"
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Transpose the finished tile [pixel][ldt] (channels contiguous) of `rows`
+ * output rows into y, whose channel k of pixel (row, wo) is at
+ * yk + k*ys_k + row*ys_h + wo*ys_w. */
+static void tile_store(const i2w_im2win_cfg *cfg, const float *tile,
+                       ptrdiff_t ldt, int nk, int rows, float *yk)
+{
+    const int wo = cfg->sh.wo;
+    for (int k = 0; k < nk; k++)
+        for (int row = 0; row < rows; row++) {
+            float *yr = yk + k * cfg->ys_k + row * cfg->ys_h;
+            const float *t = tile + (ptrdiff_t)row * wo * ldt + k;
+            for (int x = 0; x < wo; x++)
+                yr[x * cfg->ys_w] = t[x * ldt];
+        }
+}
+
+/* All output channels of group g for `rows` output rows from ho0 of image
+ * n, the window of the group already built in win. */
+static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
+                       const float *packed, const float *bias, float *y,
+                       float *tile, int n, int g, int ho0, int rows)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int nblk = (sh->wo + cfg->mr - 1) / cfg->mr;
+    const int nhwc = sh->layout == I2W_LAYOUT_NHWC;
+    float *yn = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
+                                   n, 0, ho0, 0);
+    for (int kp = 0; kp < cfg->nkp; kp++) {
+        const int kabs = g * sh->kg + kp * cfg->nr;
+        const int nk = sh->kg - kp * cfg->nr < cfg->nr ? sh->kg - kp * cfg->nr
+                                                       : cfg->nr;
+        const int nv = (nk + I2W_VL - 1) / I2W_VL;
+        /* NHWC accumulates in y itself: pixels are sh->k apart there */
+        float *c = nhwc ? yn + kabs : tile;
+        const ptrdiff_t ldc = nhwc ? sh->k : cfg->nr;
+        i2w_im2win_uk_args args = {.ldc = ldc, .nk = nk,
+                                   .bias = bias ? bias + kabs : NULL};
+        for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
+            const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
+            const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
+            const float *chunk = win + i2w_im2win_chunk_offset(cfg, rows, c0);
+            args.a_pix = sh->sw * col;
+            /* without dilation the S tap columns of a pixel are adjacent
+             * in the window: one run */
+            args.nseg = sh->dw == 1 ? 1 : sh->s;
+            args.run = sh->dw == 1 ? sh->s * (int)col : (int)col;
+            args.a_seg = sh->dw * col;
+            args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
+            args.first = c0 == 0;
+            for (int row = 0; row < rows; row++) {
+                int wo0 = 0;
+                for (int blk = 0; blk < nblk; blk++) {
+                    /* equal blocks, the first ones one pixel longer */
+                    int mr = sh->wo / nblk + (blk < sh->wo % nblk);
+                    args.a = chunk + row * cfg->wp * col + wo0 * args.a_pix;
+                    args.c = c + ((ptrdiff_t)row * sh->wo + wo0) * ldc;
+                    I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](&args);
+                    wo0 += mr;
+                }
+            }
+        }
+        if (!nhwc)
+            tile_store(cfg, tile, ldc, nk, rows, yn + kabs * cfg->ys_k);
+    }
+}
+
+static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
+                    const float *bias, float *y, float *packed, float *ws,
+                    int threads)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int panels = sh->g * cfg->nkp;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int i = 0; i < panels; i++)
+        i2w_im2win_pack_panel(cfg, w, i / cfg->nkp, i % cfg->nkp, packed);
+
+    const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
+    const int units = nhb * sh->n;
+#pragma omp parallel num_threads(threads)
+    {
+        float *win = ws + (size_t)thread_id() *
+                              (cfg->win_elems + cfg->tile_elems);
+        float *tile = win + cfg->win_elems;
+        /* images innermost: in CHWN the images of one pixel share cache
+         * lines of y, so neighbouring units stay on one thread */
+#pragma omp for schedule(static)
+        for (int u = 0; u < units; u++) {
+            const int n = u % sh->n, ho0 = u / sh->n * cfg->hb;
+            const int rows = sh->ho - ho0 < cfg->hb ? sh->ho - ho0 : cfg->hb;
+            const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
+                                                 sh->h, sh->w, n, 0, 0, 0);
+            for (int g = 0; g < sh->g; g++) {
+                i2w_im2win_window(cfg, xn, g, ho0, rows, win);
+                group_rows(cfg, win, packed, bias, y, tile, n, g, ho0, rows);
+            }
+        }
+    }
+}
+
+const i2w_im2win_isa I2W_IM2WIN_SYM(i2w_im2win_isa) = {
+    .vl = I2W_VL,
+    .mr_max = I2W_MR_MAX,
+    .nv_max = I2W_NV_MAX,
+    .forward = forward,
+};

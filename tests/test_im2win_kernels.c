@@ -1,0 +1,230 @@
+/* The x86 im2win family (src/x86/im2win.h) against the reference forward
+ * convolution: every ISA x layout, on fixed shapes covering the blocking
+ * edges (channel chunks, output-channel tails, every pixel-block width,
+ * strides, padding, dilation, groups, 1x1 and 11x11 filters, output width
+ * 1), and on random shapes.  AVX-512 cases are skipped, saying so, on a
+ * CPU without it. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/cpu.h"
+#include "ref/ref.h"
+#include "testutil.h"
+#include "x86/x86.h"
+
+static uint64_t seed;
+
+static const i2w_layout layouts[] = {I2W_LAYOUT_NCHW, I2W_LAYOUT_NHWC,
+                                     I2W_LAYOUT_CHWN, I2W_LAYOUT_CHWN8};
+
+static float *floats(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static int isa_missing(i2w_isa isa)
+{
+    if (i2w_cpu_isa_detected() >= isa)
+        return 0;
+    static int told;
+    if (!told++)
+        fprintf(stderr, "test_im2win_kernels: this CPU has no %s: its "
+                        "cases are skipped\n", i2w_isa_name(isa));
+    return 1;
+}
+
+/* One plan, executed twice with different weights and bias (so packing
+ * at execute is checked too), each time on a NaN-poisoned output. */
+static void check_desc(i2w_isa isa, const i2w_conv_desc *d, int threads,
+                       uint64_t *st)
+{
+    char what[256], msg[256], label[320];
+    i2w_shape sh;
+    tu_describe(d, what, sizeof what);
+    ck_assert_msg(i2w_shape_from_desc(d, &sh, msg, sizeof msg) == I2W_OK,
+                  "%s: %s", what, msg);
+
+    i2w_context ctx = {.threads = threads};
+    i2w_plan plan = {.ctx = &ctx, .shape = sh, .op = I2W_OP_FORWARD,
+                     .algo = I2W_ALGO_IM2WIN};
+    i2w_status status = i2w_x86_im2win.create(&plan, isa);
+    ck_assert_msg(status == I2W_OK, "%s: create: %s", what, ctx.error);
+
+    float *x = floats(sh.x_elems), *w = floats(sh.w_elems);
+    float *bias = floats(sh.k), *y = floats(sh.y_elems);
+    float *want = floats(sh.y_elems);
+    tu_fill_random(x, sh.x_elems, st);
+    for (int round = 0; round < 2; round++) {
+        tu_fill_random(w, sh.w_elems, st);
+        tu_fill_random(bias, sh.k, st);
+        /* the second round runs without bias */
+        const float *b = round == 0 ? bias : NULL;
+        i2w_ref_forward(&sh, x, w, b, want);
+        tu_fill_nan(y, sh.y_elems);
+        status = i2w_x86_im2win.execute(&plan, x, w, b, y);
+        ck_assert_msg(status == I2W_OK, "%s: execute: %s", what, ctx.error);
+        snprintf(label, sizeof label, "%s %s threads=%d round %d",
+                 i2w_isa_name(isa), what, threads, round);
+        size_t bad = tu_compare_tensor(&sh, 'y', y, want,
+                                       sh.cg * sh.r * sh.s + 1, label);
+        ck_assert_msg(bad == 0, "%s: %zu wrong outputs", label, bad);
+    }
+    i2w_x86_im2win.destroy(&plan);
+    ck_assert_ptr_null(plan.workspace);
+    free(x);
+    free(w);
+    free(bias);
+    free(y);
+    free(want);
+}
+
+/* n c h w k r s stride_h stride_w pad_h pad_w dilation_h dilation_w groups */
+static const int fixed[][14] = {
+    {1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1},      /* C = K = 1 */
+    {3, 3, 23, 23, 20, 11, 11, 4, 4, 0, 0, 1, 1, 1}, /* 11x11, K tail */
+    {8, 5, 9, 9, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1},     /* N = 8, K = 16+1 */
+    {9, 16, 8, 8, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1},    /* 1x1, N = 9 */
+    {1, 17, 7, 30, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},   /* 3 pixel blocks */
+    {3, 64, 6, 6, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1},    /* several chunks */
+    {2, 12, 9, 9, 18, 3, 3, 1, 1, 2, 2, 2, 2, 1},    /* dilation */
+    {2, 12, 9, 11, 18, 3, 2, 2, 3, 1, 1, 1, 1, 3},   /* groups, stride 2/3 */
+    {8, 6, 10, 1, 10, 3, 1, 1, 1, 1, 0, 1, 1, 2},    /* output width 1 */
+    {1, 3, 12, 14, 5, 2, 3, 3, 4, 1, 2, 1, 3, 1},    /* stride 4, dil. w */
+    {9, 130, 5, 5, 48, 3, 3, 1, 1, 0, 0, 1, 1, 1},   /* uneven chunks */
+    {3, 10, 7, 7, 64, 5, 5, 1, 1, 4, 4, 1, 1, 2},    /* large padding */
+};
+
+static i2w_conv_desc desc_of(const int *f, i2w_layout l)
+{
+    return (i2w_conv_desc){.n = f[0], .c = f[1], .h = f[2], .w = f[3],
+                           .k = f[4], .r = f[5], .s = f[6],
+                           .stride_h = f[7], .stride_w = f[8], .pad_h = f[9],
+                           .pad_w = f[10], .dilation_h = f[11],
+                           .dilation_w = f[12], .groups = f[13],
+                           .layout = l};
+}
+
+static void fixed_shapes(i2w_isa isa, int li)
+{
+    if (isa_missing(isa))
+        return;
+    uint64_t st = seed + (uint64_t)li;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        i2w_conv_desc d = desc_of(fixed[i], layouts[li]);
+        check_desc(isa, &d, 2, &st);
+        check_desc(isa, &d, 1, &st);
+    }
+}
+
+/* Output widths 1..30 reach every micro-tile width of both ISAs (up to
+ * 14 pixels, and the splits of two and three blocks); K = 40 reaches the
+ * one- and two-vector tiles and a masked tail. */
+static void every_tile(i2w_isa isa, int li)
+{
+    if (isa_missing(isa))
+        return;
+    uint64_t st = seed + 10 + (uint64_t)li;
+    for (int wo = 1; wo <= 30; wo++) {
+        i2w_conv_desc d = {.n = 2, .c = 5, .h = 4, .w = wo + 2, .k = 40,
+                           .r = 3, .s = 3, .layout = layouts[li]};
+        check_desc(isa, &d, 2, &st);
+    }
+}
+
+static void random_shapes(i2w_isa isa, int li)
+{
+    if (isa_missing(isa))
+        return;
+    uint64_t st = seed + 20 + (uint64_t)li;
+    for (int i = 0; i < 60; i++) {
+        i2w_conv_desc d;
+        tu_random_desc(&st, layouts[li], 9, &d);
+        check_desc(isa, &d, 1 + i % 2, &st);
+    }
+}
+
+/* The three suites of one ISA. */
+#define ISA_TESTS(name, isa)                                               \
+    START_TEST(name##_fixed) { fixed_shapes(isa, _i); }                    \
+    END_TEST                                                               \
+    START_TEST(name##_tiles) { every_tile(isa, _i); }                      \
+    END_TEST                                                               \
+    START_TEST(name##_random) { random_shapes(isa, _i); }                  \
+    END_TEST
+
+ISA_TESTS(avx2, I2W_ISA_AVX2)
+ISA_TESTS(avx512, I2W_ISA_AVX512)
+
+/* The window is per thread and per block of rows: on the benchmark layers
+ * at batch 8 and 2 threads it stays within 45% of im2col's buffer. */
+START_TEST(workspace_bound)
+{
+    static const int layers[][7] = {
+        /* c h w k r=s stride */
+        {3, 227, 227, 96, 11, 4}, {3, 231, 231, 96, 11, 4},
+        {3, 227, 227, 64, 7, 2},  {64, 224, 224, 64, 7, 2},
+        {96, 24, 24, 256, 5, 1},  {256, 12, 12, 512, 3, 1},
+        {3, 224, 224, 64, 3, 1},  {64, 112, 112, 128, 3, 1},
+        {64, 56, 56, 64, 3, 1},   {128, 28, 28, 128, 3, 1},
+        {256, 14, 14, 256, 3, 1}, {512, 7, 7, 512, 3, 1},
+    };
+    i2w_isa isa = i2w_cpu_isa_detected();
+    if (isa == I2W_ISA_NONE) {
+        fprintf(stderr, "test_im2win_kernels: no AVX2: workspace bound "
+                        "skipped\n");
+        return;
+    }
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
+        for (int li = 0; li < 4; li++) {
+            const int *f = layers[i];
+            i2w_conv_desc d = {.n = 8, .c = f[0], .h = f[1], .w = f[2],
+                               .k = f[3], .r = f[4], .s = f[4],
+                               .stride_h = f[5], .stride_w = f[5],
+                               .layout = layouts[li]};
+            i2w_shape sh;
+            char msg[256];
+            ck_assert(i2w_shape_from_desc(&d, &sh, msg, sizeof msg) == 0);
+            i2w_context ctx = {.threads = 2};
+            i2w_plan plan = {.ctx = &ctx, .shape = sh,
+                             .op = I2W_OP_FORWARD, .algo = I2W_ALGO_IM2WIN};
+            ck_assert(i2w_x86_im2win.create(&plan, isa) == I2W_OK);
+            double im2col = 4.0 * sh.n * sh.c * sh.r * sh.s * sh.ho * sh.wo;
+            ck_assert_msg(plan.workspace_bytes <= 0.45 * im2col,
+                          "layer %zu layout %d: workspace %zu > 45%% of "
+                          "im2col %.0f", i + 1, li, plan.workspace_bytes,
+                          im2col);
+            i2w_x86_im2win.destroy(&plan);
+        }
+}
+END_TEST
+
+static TCase *isa_case(const char *name, const TTest *fixed_t,
+                       const TTest *tiles_t, const TTest *random_t)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, fixed_t, 0, 4);
+    tcase_add_loop_test(tc, tiles_t, 0, 4);
+    tcase_add_loop_test(tc, random_t, 0, 4);
+    return tc;
+}
+
+int main(void)
+{
+    seed = tu_seed();
+    Suite *s = suite_create("im2win_kernels");
+    suite_add_tcase(s, isa_case("avx2", avx2_fixed, avx2_tiles, avx2_random));
+    suite_add_tcase(s, isa_case("avx512", avx512_fixed, avx512_tiles,
+                                avx512_random));
+    TCase *tc = tcase_create("workspace");
+    tcase_add_test(tc, workspace_bound);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
