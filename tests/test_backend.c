@@ -371,40 +371,41 @@ START_TEST(test_backend_matches_ref)
 }
 END_TEST
 
+/* A test case of s whose tests each start from make check's environment. */
+static TCase *env_tcase(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, clean_env, NULL);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
 static Suite *backend_suite(void)
 {
     Suite *s = suite_create("backend");
-    TCase *tc = tcase_create("selection");
-    tcase_add_checked_fixture(tc, clean_env, NULL);
+    TCase *tc = env_tcase(s, "selection");
     tcase_add_test(tc, test_auto_order);
     tcase_add_test(tc, test_ref_describe);
     tcase_add_loop_test(tc, test_env_override, 0, 3);
     tcase_add_test(tc, test_env_auto);
     tcase_add_test(tc, test_env_bad);
     tcase_add_test(tc, test_isa_override);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("plugin");
-    tcase_add_checked_fixture(tc, clean_env, NULL);
+    tc = env_tcase(s, "plugin");
     tcase_add_test(tc, test_plugin_missing);
     tcase_add_test(tc, test_plugin_text_file);
     tcase_add_test(tc, test_plugin_libc);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("settings");
-    tcase_add_checked_fixture(tc, clean_env, NULL);
+    tc = env_tcase(s, "settings");
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_stream_host);
     tcase_add_test(tc, test_null_ctx);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("results");
-    tcase_add_checked_fixture(tc, clean_env, NULL);
+    tc = env_tcase(s, "results");
     /* a GPU context takes a while to start */
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_backend_matches_ref, I2W_BACKEND_AUTO,
                         I2W_BACKEND_CUDA + 1);
-    suite_add_tcase(s, tc);
     return s;
 }
 
