@@ -1,0 +1,224 @@
+/* The im2win convolution proper: an implicit GEMM over the window,
+ *   y[g][k][pix] = sum over red of A[g][red][k] * B[g][red][pix],
+ * where A is the packed filter and B is never formed: the window offset
+ * of (red, pix) is red_win[red] + poff(pix), a sum of two parts, because
+ * the window holds every row a filter tap reads at a fixed distance.
+ *
+ * The structure follows the GPU im2win paper (arXiv 2306.14316): tiles of
+ * BM output channels x BN pixels per block in shared memory; an 8x8
+ * register micro-kernel per thread (its outputs as two 4x4 quarters half a
+ * tile apart, so the shared-memory reads are 16-byte vectors that a warp
+ * serves without bank conflicts); double-buffered shared-memory tiles, the
+ * next step's global loads issued into registers before the current step's
+ * FMAs so their latency hides behind them; 16-byte loads for A.  FP32 FMA
+ * throughout.  Template parameters generate the tile shapes the heuristic
+ * picks from and the two B load patterns. */
+#include "cuda/plugin.h"
+
+#define BK 8   /* reduction step */
+#define BN 128 /* pixels per block */
+
+/* Output pixel -> (n, ho, wo) of the chunk.  Pixels run with the window's
+ * fastest pixel dimension fastest: pix = ((nq*Ho + ho)*Wo + wo)*ni + nl,
+ * n = nq*ni + nl, where ni = 1 (NCHW, NHWC), N (CHWN) or 8 (CHWN8). */
+struct pixel {
+    int n, ho, wo;
+};
+
+static __device__ __forceinline__ pixel
+decompose(const i2w_cuda_gemm_args &p, unsigned pix)
+{
+    pixel q;
+    unsigned t = i2w_cuda_div(pix, p.n_inner);
+    int nl = (int)(pix - t * p.n_inner.d);
+    unsigned t2 = i2w_cuda_div(t, p.div_wo);
+    q.wo = (int)(t - t2 * p.div_wo.d);
+    unsigned nq = i2w_cuda_div(t2, p.div_ho);
+    q.ho = (int)(t2 - nq * p.div_ho.d);
+    q.n = (int)nq * (int)p.n_inner.d + nl;
+    return q;
+}
+
+template <int BM, bool RED_MAJOR>
+__global__ void __launch_bounds__(BM * BN / 64, 2)
+i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
+{
+    constexpr int T = BM * BN / 64; /* threads: 64 outputs each */
+    /* B rows padded by one 16-byte vector: the red-major stores put 8
+     * consecutive threads on 8 rows of one column */
+    constexpr int BNP = BN + 4;
+    /* B loads: B_TR threads along the reduction, B_TP along pixels.
+     * Pixel-major when the window's pixels are its fastest dimension
+     * (coalesced along a warp's pixels); red-major for NHWC, whose
+     * channels are fastest. */
+    constexpr int B_TR = RED_MAJOR ? BK : (T >= BN ? T / BN : 1);
+    constexpr int B_TP = T / B_TR;
+    constexpr int B_NP = BN / B_TP; /* pixels per thread */
+    constexpr int B_NR = BK / B_TR; /* reduction rows per thread */
+
+    extern __shared__ int red_s[];
+    __shared__ __align__(16) float as[2][BK][BM];
+    __shared__ __align__(16) float bs[2][BK][BNP];
+
+    const int tid = threadIdx.x;
+    const int m0 = blockIdx.y * BM;
+    const int p0 = blockIdx.x * BN;
+    const float *a =
+        p.a + (size_t)blockIdx.z * p.red_pad * p.kpad + m0;
+    const float *win = p.win + blockIdx.z * p.win_group;
+
+    for (int i = tid; i < p.red_pad; i += T)
+        red_s[i] = p.red_win[i];
+
+    const int tp = RED_MAJOR ? tid / B_TR : tid % B_TP;
+    const int tr = RED_MAJOR ? tid % B_TR : tid / B_TP;
+    int poff[B_NP];
+#pragma unroll
+    for (int i = 0; i < B_NP; i++) {
+        unsigned pix = (unsigned)(p0 + tp + i * B_TP);
+        poff[i] = 0; /* past the end: any valid address, never stored */
+        if (pix < (unsigned)p.pixels) {
+            pixel q = decompose(p, pix);
+            poff[i] = (int)((q.n >> 3) * p.win_st.nb +
+                            (q.n & 7) * p.win_st.n8 +
+                            (long long)q.ho * p.r * p.win_st.h +
+                            (long long)q.wo * p.sw * p.win_st.w);
+        }
+    }
+
+    const int arow = tid / (BM / 4), acol = tid % (BM / 4) * 4;
+    const int tx = tid % (BN / 8), ty = tid / (BN / 8);
+    float acc[8][8];
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+            acc[i][j] = 0.0f;
+    float4 areg;
+    float breg[B_NR][B_NP];
+
+    __syncthreads(); /* red_s */
+
+    auto load = [&](int k0) {
+        areg = __ldg((const float4 *)(a + (size_t)(k0 + arow) * p.kpad +
+                                      acol));
+#pragma unroll
+        for (int j = 0; j < B_NR; j++) {
+            int ro = red_s[k0 + tr + j * B_TR];
+#pragma unroll
+            for (int i = 0; i < B_NP; i++)
+                breg[j][i] = ro >= 0 ? __ldg(win + poff[i] + ro) : 0.0f;
+        }
+    };
+    auto store = [&](int buf) {
+        *(float4 *)&as[buf][arow][acol] = areg;
+#pragma unroll
+        for (int j = 0; j < B_NR; j++)
+#pragma unroll
+            for (int i = 0; i < B_NP; i++)
+                bs[buf][tr + j * B_TR][tp + i * B_TP] = breg[j][i];
+    };
+
+    load(0);
+    store(0);
+    __syncthreads();
+    const int steps = p.red_pad / BK;
+    for (int kt = 0; kt < steps; kt++) {
+        const int cur = kt & 1;
+        if (kt + 1 < steps)
+            load((kt + 1) * BK);
+#pragma unroll
+        for (int kk = 0; kk < BK; kk++) {
+            float4 a0 = *(const float4 *)&as[cur][kk][ty * 4];
+            float4 a1 = *(const float4 *)&as[cur][kk][BM / 2 + ty * 4];
+            float4 b0 = *(const float4 *)&bs[cur][kk][tx * 4];
+            float4 b1 = *(const float4 *)&bs[cur][kk][BN / 2 + tx * 4];
+            const float av[8] = {a0.x, a0.y, a0.z, a0.w,
+                                 a1.x, a1.y, a1.z, a1.w};
+            const float bv[8] = {b0.x, b0.y, b0.z, b0.w,
+                                 b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+#pragma unroll
+                for (int j = 0; j < 8; j++)
+                    acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+        }
+        /* the other buffer was last read before the previous barrier */
+        if (kt + 1 < steps)
+            store(cur ^ 1);
+        __syncthreads();
+    }
+
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        unsigned pix = (unsigned)(p0 + (j >> 2) * (BN / 2) + tx * 4 + (j & 3));
+        if (pix >= (unsigned)p.pixels)
+            continue;
+        pixel q = decompose(p, pix);
+        float *y = p.y + i2w_cuda_offset(p.y_st, q.n, 0, q.ho, q.wo);
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            int m = m0 + (i >> 2) * (BM / 2) + ty * 4 + (i & 3);
+            if (m >= p.kg)
+                continue;
+            int k = blockIdx.z * p.kg + m;
+            y[k * p.y_st.c] = acc[i][j] + (p.bias ? p.bias[k] : 0.0f);
+        }
+    }
+}
+
+typedef void (*gemm_kernel)(const i2w_cuda_gemm_args);
+
+/* [tile_m 32, 64, 128][red_major] */
+static const gemm_kernel kernels[3][2] = {
+    {i2w_cuda_im2win_gemm_kernel<32, false>,
+     i2w_cuda_im2win_gemm_kernel<32, true>},
+    {i2w_cuda_im2win_gemm_kernel<64, false>,
+     i2w_cuda_im2win_gemm_kernel<64, true>},
+    {i2w_cuda_im2win_gemm_kernel<128, false>,
+     i2w_cuda_im2win_gemm_kernel<128, true>},
+};
+
+/* Tile height (output channels per block) for a layer: the least padded
+ * work, weighing smaller tiles by their lower reuse (each 8x8 micro-tile
+ * reads the same shared memory whatever BM is, but a smaller BM re-reads
+ * the window for more blocks), and penalizing grids that cannot keep
+ * every multiprocessor busy with two blocks. */
+int i2w_cuda_im2win_tile_m(const i2w_shape *sh, int pixels, int sm_count)
+{
+    static const int tiles[3] = {32, 64, 128};
+    static const double speed[3] = {0.70, 0.85, 1.0};
+    int best = 32;
+    double best_cost = 0.0;
+    for (int t = 0; t < 3; t++) {
+        long long mt = (sh->kg + tiles[t] - 1) / tiles[t];
+        long long blocks = mt * ((pixels + BN - 1) / BN) * sh->g;
+        double cost = (double)(mt * tiles[t]) / speed[t];
+        if (blocks < 2LL * sm_count)
+            cost *= 2.0 * sm_count / (double)blocks;
+        if (t == 0 || cost <= best_cost) {
+            best = tiles[t];
+            best_cost = cost;
+        }
+    }
+    return best;
+}
+
+i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
+                                const i2w_cuda_gemm_args *args, int groups,
+                                int tile_m, int red_major)
+{
+    gemm_kernel k =
+        kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2][red_major ? 1 : 0];
+    size_t smem = (size_t)args->red_pad * sizeof(int);
+    /* the reduction table may pass the 48 KB default; the plan checked it
+     * against the device's opt-in limit */
+    I2W_CUDA_TRY(ctx, cudaFuncSetAttribute(
+                          k, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                          (int)smem));
+    dim3 grid((unsigned)((args->pixels + BN - 1) / BN),
+              (unsigned)(args->kpad / tile_m), (unsigned)groups);
+    k<<<grid, tile_m * BN / 64, smem, i2w_cuda_stream(ctx)>>>(*args);
+    I2W_CUDA_LAUNCHED(ctx, "im2win GEMM");
+    return I2W_OK;
+}

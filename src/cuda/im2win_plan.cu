@@ -1,0 +1,142 @@
+/* IM2WIN forward: plan (chunk size, tile shape, workspace, reduction
+ * tables) and execute (pack the filter, then per chunk of images the
+ * window transform and the implicit GEMM over it). */
+#include <limits.h>
+
+#include "cuda/plugin.h"
+
+/* Window floats allowed per chunk: bounds the workspace (1 GiB) and keeps
+ * every window offset in an int. */
+#define WINDOW_CAP (256LL << 20)
+
+/* Columns of the window: the span the filter reaches for the last output
+ * column (at most W + 2*pw). */
+static int window_cols(const i2w_shape *sh)
+{
+    return (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
+}
+
+/* Stored images per chunk.  CHWN keeps the batch innermost, so its window
+ * cannot be cut by image: one chunk.  CHWN8 cuts at groups of 8. */
+static int chunk_images(const i2w_shape *sh, long long per_image)
+{
+    if (sh->layout == I2W_LAYOUT_CHWN)
+        return sh->nb;
+    int step = sh->layout == I2W_LAYOUT_CHWN8 ? 8 : 1;
+    long long fit = WINDOW_CAP / (per_image * step) * step;
+    if (fit < step)
+        fit = step;
+    return fit < sh->nb ? (int)fit : sh->nb;
+}
+
+/* Pixels run with the window's fastest pixel dimension fastest. */
+static int pixel_inner(const i2w_shape *sh, int chunk)
+{
+    switch (sh->layout) {
+    case I2W_LAYOUT_CHWN:
+        return chunk;
+    case I2W_LAYOUT_CHWN8:
+        return 8;
+    default:
+        return 1;
+    }
+}
+
+static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
+                          const float *bias, float *y)
+{
+    const i2w_shape *sh = &plan->shape;
+    const i2w_cuda_plan *cp = (const i2w_cuda_plan *)plan->priv;
+    int wq = window_cols(sh);
+    i2w_status st = i2w_cuda_pack_filter(plan, w);
+    if (st != I2W_OK)
+        return st;
+    i2w_cuda_gemm_args g;
+    g.win = cp->buffer;
+    g.a = cp->packed;
+    g.red_win = cp->red_win;
+    g.bias = bias;
+    g.kg = sh->kg;
+    g.kpad = cp->kpad;
+    g.red_pad = cp->red_pad;
+    g.ho = sh->ho;
+    g.wo = sh->wo;
+    g.r = sh->r;
+    g.sw = sh->sw;
+    g.div_wo = i2w_cuda_divisor_make((unsigned)sh->wo);
+    g.div_ho = i2w_cuda_divisor_make((unsigned)sh->ho);
+    g.win_st = i2w_cuda_act_strides(sh->layout, cp->chunk, sh->c,
+                                    sh->ho * sh->r, wq);
+    g.win_group = sh->cg * g.win_st.c;
+    g.y_st = i2w_cuda_act_strides(sh->layout, sh->nb, sh->k, sh->ho, sh->wo);
+    /* the unit below a window column is the input's */
+    int unit = (int)i2w_cuda_act_strides(sh->layout, sh->nb, sh->c, sh->h,
+                                         sh->w).w;
+    for (int n0 = 0; n0 < sh->nb; n0 += cp->chunk) {
+        int nc = sh->nb - n0 < cp->chunk ? sh->nb - n0 : cp->chunk;
+        int planes = (int)((long long)nc * sh->c / unit);
+        const float *xc = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
+                                             sh->h, sh->w, n0, 0, 0, 0);
+        st = i2w_cuda_im2win_window(plan->ctx, xc, cp->buffer, planes, unit,
+                                    sh, wq);
+        if (st != I2W_OK)
+            return st;
+        g.y = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
+                                 n0, 0, 0, 0);
+        g.pixels = nc * sh->ho * sh->wo;
+        g.n_inner_count = pixel_inner(sh, nc);
+        g.n_inner = i2w_cuda_divisor_make((unsigned)g.n_inner_count);
+        st = i2w_cuda_im2win_gemm(plan->ctx, &g, sh->g, cp->tile_m,
+                                  cp->red_major);
+        if (st != I2W_OK)
+            return st;
+    }
+    return I2W_OK;
+}
+
+i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
+{
+    const i2w_shape *sh = &plan->shape;
+    i2w_cuda_plan *cp = (i2w_cuda_plan *)plan->priv;
+    const i2w_cuda_ctx *cc = (const i2w_cuda_ctx *)plan->ctx->priv;
+    int wq = window_cols(sh);
+    long long per_image = (long long)sh->c * sh->ho * sh->r * wq;
+    cp->chunk = chunk_images(sh, per_image);
+    long long win = per_image * cp->chunk;
+    long long pixels = (long long)cp->chunk * sh->ho * sh->wo;
+    if (win >= INT_MAX || pixels >= INT_MAX || sh->g > 65535)
+        return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
+                        "IM2WIN on CUDA: window of %lld floats, %lld pixels "
+                        "or %d groups per launch is too large",
+                        win, pixels, sh->g);
+    cp->red = sh->cg * sh->r * sh->s;
+    cp->red_pad = (cp->red + 7) / 8 * 8;
+    cp->tile_m = i2w_cuda_im2win_tile_m(sh, (int)pixels, cc->sm_count);
+    cp->kpad = (sh->kg + cp->tile_m - 1) / cp->tile_m * cp->tile_m;
+    cp->red_major = sh->layout == I2W_LAYOUT_NHWC;
+    /* the table lives in shared memory beside the two tile buffers */
+    size_t smem = (size_t)cp->red_pad * sizeof(int) +
+                  2 * 8 * (size_t)(cp->tile_m + 132) * sizeof(float);
+    if (smem > cc->smem_optin)
+        return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
+                        "IM2WIN on CUDA: reduction of %d terms needs %zu "
+                        "bytes of shared memory, the device allows %zu",
+                        cp->red, smem, cc->smem_optin);
+    size_t packed = i2w_cuda_align((size_t)sh->g * cp->red_pad * cp->kpad *
+                                   sizeof(float));
+    size_t window = i2w_cuda_align((size_t)win * sizeof(float));
+    size_t table = i2w_cuda_align((size_t)cp->red_pad * sizeof(int));
+    i2w_status st =
+        i2w_cuda_plan_workspace(plan, packed + window + 2 * table);
+    if (st != I2W_OK)
+        return st;
+    char *base = (char *)plan->workspace;
+    cp->packed = (float *)base;
+    cp->buffer = (float *)(base + packed);
+    cp->red_win = (int *)(base + packed + window);
+    cp->red_filter = (int *)(base + packed + window + table);
+    i2w_cuda_strides ws =
+        i2w_cuda_act_strides(sh->layout, cp->chunk, sh->c, sh->ho * sh->r, wq);
+    cp->execute = execute;
+    return i2w_cuda_reduction_tables(plan, cp->red_major, &ws);
+}
