@@ -1,0 +1,117 @@
+#!/bin/bash
+# Build, test and benchmark im2win on a lent GPU machine (Ubuntu 24.04,
+# nvcc, cuDNN, compute-sanitizer; no libtool, no Check, no network).
+#
+# 1. Here, on the development machine, after every change to be tried:
+#      scripts/gpu-run.sh prepare [BUILD_DIR]
+#    makes the dist tarball (configure and Makefile.in included, so the GPU
+#    machine needs no autotools or libtool) in BUILD_DIR (default
+#    /tmp/b-gpu, configured on first use) and puts it, with the Check and
+#    subunit packages unpacked, in .gpu-deps/ (ignored through
+#    .git/info/exclude).
+# 2. On the GPU machine (the device tool's run, carrying .gpu-deps):
+#      bash scripts/gpu-run.sh device [full|test|bench] [BENCH_ARGS...]
+#    test:  build, make check, compute-sanitizer memcheck and racecheck
+#           over tests/test_cuda
+#    bench: build, bench/im2win-bench --backend cuda BENCH_ARGS
+#    full:  both (the default)
+#    Logs go to $OUT (at most 8 files come back): summary.txt last lines
+#    are the table to read.
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+deps=$here/.gpu-deps
+
+prepare() {
+    local build=${1:-/tmp/b-gpu}
+    set -e
+    mkdir -p "$deps" "$build"
+    if [ ! -d "$deps/root/usr/include" ]; then
+        (cd "$deps" && apt-get download check libsubunit0 libsubunit-dev &&
+            for f in ./*.deb; do dpkg -x "$f" root; done)
+    fi
+    if [ ! -f "$build/Makefile" ]; then
+        (cd "$build" && "$here/configure" --enable-werror CFLAGS="-O2 -g")
+    fi
+    rm -f "$build"/im2win-*.tar.gz "$deps"/im2win-*.tar.gz
+    make -C "$build" -j2 dist >/dev/null
+    cp "$build"/im2win-*.tar.gz "$deps/"
+    ls -l "$deps"/im2win-*.tar.gz
+}
+
+# Run a step, its output to a log; note the outcome in the summary.
+step() {
+    local name=$1 log=$2
+    shift 2
+    local t0=$SECONDS
+    "$@" >>"$log" 2>&1
+    local rc=$?
+    echo "$name: rc=$rc ($((SECONDS - t0)) s, log $(basename "$log"))" |
+        tee -a "$OUT/summary.txt"
+    return $rc
+}
+
+build() {
+    local lib=$deps/root/usr/lib/x86_64-linux-gnu
+    # Check is static; subunit too, so nothing is needed at run time
+    export CHECK_CFLAGS="-I$deps/root/usr/include"
+    export CHECK_LIBS="$lib/libcheck.a $lib/libsubunit.a -lm -lrt -lpthread"
+    rm -rf /tmp/im2win-gpu && mkdir -p /tmp/im2win-gpu
+    tar xzf "$deps"/im2win-*.tar.gz -C /tmp/im2win-gpu --strip-components=1
+    cd /tmp/im2win-gpu || return 1
+    {
+        nvidia-smi
+        nvcc --version
+        gcc --version | head -1
+    } >"$OUT/env.log" 2>&1
+    step configure "$OUT/build.log" ./configure --enable-werror \
+        CFLAGS="-O2 -g" || return 1
+    sed -n '/configuration summary/,$p' "$OUT/build.log" >>"$OUT/env.log"
+    step make "$OUT/build.log" make -j16 || return 1
+    step make-check-build "$OUT/build.log" make -j16 check TESTS= || return 1
+}
+
+run_tests() {
+    export IM2WIN_CUDA_PLUGIN=$PWD/src/cuda/libim2win-cuda.so
+    step make-check "$OUT/check.log" make -j16 check
+    cat test-suite.log tests/test_cuda.log >>"$OUT/check.log" 2>/dev/null
+    grep -E '^(# |PASS|FAIL|SKIP|ERROR)' "$OUT/check.log" |
+        tee -a "$OUT/summary.txt"
+    local cs=/usr/local/cuda/bin/compute-sanitizer
+    # the libtool wrapper would be sanitized instead of the program
+    step memcheck "$OUT/memcheck.log" timeout 400 ./libtool --mode=execute \
+        "$cs" --tool memcheck --leak-check full --error-exitcode 9 \
+        tests/test_cuda
+    tail -3 "$OUT/memcheck.log" >>"$OUT/summary.txt"
+    # racecheck is slow: the hand-picked shapes cover every kernel
+    step racecheck "$OUT/racecheck.log" env CK_RUN_CASE=cases timeout 400 \
+        ./libtool --mode=execute "$cs" --tool racecheck \
+        --racecheck-report all --error-exitcode 9 tests/test_cuda
+    tail -3 "$OUT/racecheck.log" >>"$OUT/summary.txt"
+}
+
+run_bench() {
+    export IM2WIN_CUDA_PLUGIN=$PWD/src/cuda/libim2win-cuda.so
+    step bench "$OUT/bench.log" bench/im2win-bench --backend cuda "$@"
+    tail -60 "$OUT/bench.log" >>"$OUT/summary.txt"
+}
+
+device() {
+    local mode=${1:-full}
+    [ $# -gt 0 ] && shift
+    : "${OUT:?OUT must name the folder whose files come back}"
+    : >"$OUT/summary.txt"
+    build || { tail -40 "$OUT/build.log"; exit 1; }
+    case $mode in
+    test) run_tests ;;
+    bench) run_bench "$@" ;;
+    full) run_tests; run_bench "$@" ;;
+    *) echo "unknown mode $mode" >&2; exit 2 ;;
+    esac
+    cat "$OUT/summary.txt"
+}
+
+case ${1:-} in
+prepare) shift; prepare "$@" ;;
+device) shift; device "$@" ;;
+*) sed -n '2,21p' "$0"; exit 2 ;;
+esac
