@@ -131,6 +131,10 @@ I2W_HIDDEN i2w_status i2w_shape_from_desc(const i2w_conv_desc *d,
 I2W_HIDDEN i2w_status i2w_host_alloc(i2w_context *ctx, void **ptr,
                                      size_t bytes);
 I2W_HIDDEN void i2w_host_free(i2w_context *ctx, void *ptr);
+I2W_HIDDEN i2w_status i2w_host_copy(i2w_context *ctx, void *dst,
+                                    const void *src, size_t bytes,
+                                    i2w_copy_dir dir);
+I2W_HIDDEN i2w_status i2w_host_synchronize(i2w_context *ctx);
 
 /* Backend tables compiled into libim2win. */
 extern I2W_HIDDEN const i2w_backend_ops i2w_ref_backend;

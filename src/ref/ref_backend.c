@@ -1,7 +1,6 @@
 /* The reference backend's table: host memory, one algorithm (DIRECT) for
  * every operator, no workspace.  The x86 backend falls back to it for
  * whatever its kernels decline, so it must accept every valid shape. */
-#include <string.h>
 
 #include "ref/ref.h"
 
@@ -16,21 +15,6 @@ static i2w_status ref_init(i2w_context *ctx)
 static void ref_fini(i2w_context *ctx)
 {
     (void)ctx;
-}
-
-static i2w_status ref_copy(i2w_context *ctx, void *dst, const void *src,
-                           size_t bytes, i2w_copy_dir dir)
-{
-    (void)ctx;
-    (void)dir; /* host memory both ways */
-    memcpy(dst, src, bytes);
-    return I2W_OK;
-}
-
-static i2w_status ref_synchronize(i2w_context *ctx)
-{
-    (void)ctx; /* every call has finished when it returns */
-    return I2W_OK;
 }
 
 static i2w_status ref_plan_create(i2w_plan *plan)
@@ -78,8 +62,8 @@ const i2w_backend_ops i2w_ref_backend = {
     .fini = ref_fini,
     .mem_alloc = i2w_host_alloc,
     .mem_free = i2w_host_free,
-    .copy = ref_copy,
-    .synchronize = ref_synchronize,
+    .copy = i2w_host_copy,
+    .synchronize = i2w_host_synchronize,
     .set_stream = NULL,
     .plan_create = ref_plan_create,
     .plan_execute = ref_plan_execute,

@@ -4,7 +4,6 @@
  * backend, which shares the memory space. */
 #include <cpuid.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "ref/ref.h"
 #include "x86/x86.h"
@@ -47,21 +46,6 @@ static void x86_fini(i2w_context *ctx)
 {
     free(ctx->priv);
     ctx->priv = NULL;
-}
-
-static i2w_status x86_copy(i2w_context *ctx, void *dst, const void *src,
-                           size_t bytes, i2w_copy_dir dir)
-{
-    (void)ctx;
-    (void)dir; /* host memory both ways */
-    memcpy(dst, src, bytes);
-    return I2W_OK;
-}
-
-static i2w_status x86_synchronize(i2w_context *ctx)
-{
-    (void)ctx; /* every call has finished when it returns */
-    return I2W_OK;
 }
 
 /* The family of a forward algorithm, or NULL when the backend has none. */
@@ -128,8 +112,8 @@ const i2w_backend_ops i2w_x86_backend = {
     .fini = x86_fini,
     .mem_alloc = i2w_host_alloc,
     .mem_free = i2w_host_free,
-    .copy = x86_copy,
-    .synchronize = x86_synchronize,
+    .copy = i2w_host_copy,
+    .synchronize = i2w_host_synchronize,
     .set_stream = NULL,
     .plan_create = x86_plan_create,
     .plan_execute = x86_plan_execute,
