@@ -22,6 +22,7 @@ typedef struct {
     i2w_im2win_cfg cfg;
     const i2w_im2win_isa *isa;
     float *packed;
+    int *pack_row; /* cfg.pack_row */
 } im2win_priv;
 
 static int div_up(size_t a, size_t b) { return (int)((a + b - 1) / b); }
@@ -77,11 +78,41 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->ys_w = i2w_act_offset(l, sh->nb, sh->k, sh->ho, sh->wo, 0, 0, 0, 1);
 }
 
+/* cfg->pack_row for filters whose output channels are outermost: where
+ * the element (c, r, s) of a panel's reduction lands, counted in packed
+ * rows from the panel's start (chunk by chunk, taps (s, r), channels).
+ * Returns NULL when the filter needs no table, or on out of memory. */
+static int *pack_rows_table(const i2w_im2win_cfg *cfg, int *oom)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const i2w_layout l = sh->layout;
+    const int K = sh->k, C = sh->cg, R = sh->r, S = sh->s;
+    *oom = 0;
+    if (i2w_filter_offset(l, K, C, R, S, 1, 0, 0, 0) == 1)
+        return NULL;
+    int *row = malloc((size_t)C * R * S * sizeof *row);
+    if (!row) {
+        *oom = 1;
+        return NULL;
+    }
+    for (int c = 0; c < C; c++) {
+        const int c0 = c / cfg->cb * cfg->cb;
+        const int cbn = C - c0 < cfg->cb ? C - c0 : cfg->cb;
+        for (int r = 0; r < R; r++)
+            for (int s = 0; s < S; s++)
+                row[i2w_filter_offset(l, K, C, R, S, 0, c, r, s)] =
+                    R * S * c0 + (s * R + r) * cbn + (c - c0);
+    }
+    return row;
+}
+
 static void im2win_destroy(i2w_plan *plan)
 {
     im2win_priv *p = plan->priv;
-    if (p)
+    if (p) {
         i2w_host_free(plan->ctx, p->packed);
+        free(p->pack_row);
+    }
     free(p);
     i2w_host_free(plan->ctx, plan->workspace);
     plan->priv = NULL;
@@ -111,6 +142,15 @@ static i2w_status im2win_create(i2w_plan *plan, i2w_isa isa)
     p->cfg.sh = plan->shape;
     choose_blocking(&p->cfg, kernels, plan->ctx->threads);
     plan->priv = p;
+
+    int oom;
+    p->pack_row = pack_rows_table(&p->cfg, &oom);
+    p->cfg.pack_row = p->pack_row;
+    if (oom) {
+        im2win_destroy(plan);
+        return i2w_fail(plan->ctx, I2W_ERR_OUT_OF_MEMORY,
+                        "im2win: out of host memory");
+    }
 
     size_t ws = p->cfg.threads * (p->cfg.win_elems + p->cfg.tile_elems);
     i2w_status st = i2w_host_alloc(plan->ctx, (void **)&p->packed,

@@ -45,6 +45,10 @@ typedef struct {
     /* activation strides of x and y in elements (layout.h) */
     ptrdiff_t xs_c, xs_h, xs_w;
     ptrdiff_t ys_k, ys_h, ys_w;
+    /* filters with output channels outermost (NCHW, NHWC): packed row of
+     * each element of an output channel's reduction, in memory order;
+     * NULL for the others */
+    const int *pack_row;
 } i2w_im2win_cfg;
 
 /* One ISA's implementation, compiled from the same sources with that

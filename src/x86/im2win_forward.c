@@ -18,6 +18,32 @@ static int thread_id(void)
 #endif
 }
 
+/* NCHW: the tile's pixels (whole output rows) are contiguous in y for
+ * each channel, so the tile is transposed in blocks of I2W_VL pixels x
+ * I2W_VL channels. */
+static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
+                              ptrdiff_t ldt, int nk, int npix, float *yk)
+{
+    for (int p0 = 0; p0 < npix; p0 += I2W_VL) {
+        const int np = npix - p0 < I2W_VL ? npix - p0 : I2W_VL;
+        const i2w_vmask m = i2w_vmask_first(np);
+        for (int k0 = 0; k0 < nk; k0 += I2W_VL) {
+            i2w_vec v[I2W_VL];
+            for (int t = 0; t < I2W_VL; t++)
+                v[t] = t < np ? i2w_vload(tile + (p0 + t) * ldt + k0)
+                              : i2w_vzero();
+            i2w_vtranspose(v);
+            for (int t = 0; t < I2W_VL && k0 + t < nk; t++) {
+                float *d = yk + (k0 + t) * cfg->ys_k + p0;
+                if (np == I2W_VL)
+                    i2w_vstore(d, v[t]);
+                else
+                    i2w_vstore_m(d, m, v[t]);
+            }
+        }
+    }
+}
+
 /* Transpose the finished tile [pixel][ldt] (channels contiguous) of `rows`
  * output rows into y, whose channel k of pixel (row, wo) is at
  * yk + k*ys_k + row*ys_h + wo*ys_w. */
@@ -79,7 +105,10 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                 }
             }
         }
-        if (!nhwc)
+        if (sh->layout == I2W_LAYOUT_NCHW)
+            tile_store_planar(cfg, tile, ldc, nk, rows * sh->wo,
+                              yn + kabs * cfg->ys_k);
+        else if (!nhwc)
             tile_store(cfg, tile, ldc, nk, rows, yn + kabs * cfg->ys_k);
     }
 }
@@ -92,7 +121,8 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
     const int panels = sh->g * cfg->nkp;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int i = 0; i < panels; i++)
-        i2w_im2win_pack_panel(cfg, w, i / cfg->nkp, i % cfg->nkp, packed);
+        I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(cfg, w, i / cfg->nkp,
+                                              i % cfg->nkp, packed);
 
     const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
     const int units = nhb * sh->n;

@@ -1,27 +1,12 @@
-/* im2win filter packing (im2win.h): one panel of output channels, every
- * reduction chunk, in the order the micro-kernel reads it: taps (s, r),
- * then channels, then the panel's output channels as whole vectors, the
- * lanes past the last channel zero so they add nothing. */
+/* im2win filter packing (im2win.h), compiled once per ISA: one panel of
+ * output channels, every reduction chunk, in the order the micro-kernel
+ * reads it: taps (s, r), then channels, then the panel's output channels
+ * as whole vectors, the lanes past the last channel zero so they add
+ * nothing. */
 #include <string.h>
 
 #include "common/layout.h"
-#include "x86/im2win_window.h"
-
-/* One index of a 3-deep copy loop: extent, source and destination
- * strides. */
-typedef struct {
-    int n;
-    ptrdiff_t src, dst;
-} axis;
-
-static void copy3(const float *src, float *dst, axis a, axis b, axis c)
-{
-    for (int i = 0; i < a.n; i++)
-        for (int j = 0; j < b.n; j++)
-            for (int k = 0; k < c.n; k++)
-                dst[i * a.dst + j * b.dst + k * c.dst] =
-                    src[i * a.src + j * b.src + k * c.src];
-}
+#include "x86/im2win_isa.h"
 
 /* Filters with contiguous output channels (CHWN): one copy per tap and
  * channel. */
@@ -39,51 +24,58 @@ static void pack_rows(const i2w_shape *sh, const float *src, ptrdiff_t wc,
             }
 }
 
-/* Filters with output channels outermost (NCHW, NHWC): read each output
- * channel's taps in memory order (channels innermost for NHWC, taps for
- * NCHW) and scatter them into the chunk's block, which stays in L1
- * meanwhile (see I2W_IM2WIN_PANEL_BYTES). */
-static void pack_transpose(const i2w_shape *sh, const float *src,
-                           ptrdiff_t wk, ptrdiff_t wc, ptrdiff_t wr,
-                           ptrdiff_t ws, int cbn, int nk, int nrp,
-                           float *dst)
+/* Filters with output channels outermost (NCHW, NHWC): the reduction of
+ * each output channel is one contiguous run.  Blocks of I2W_VL channels x
+ * I2W_VL consecutive elements are transposed in registers, and each
+ * element's channel vector goes to its packed row (cfg->pack_row). */
+static void pack_transpose(const i2w_im2win_cfg *cfg, const float *src,
+                           ptrdiff_t wk, int nk, int nrp, float *dst)
 {
-    const axis c = {cbn, wc, nrp}, r = {sh->r, wr, (ptrdiff_t)cbn * nrp},
-               s = {sh->s, ws, (ptrdiff_t)sh->r * cbn * nrp};
-    for (int j = 0; j < nk; j++) {
-        if (wc == 1)
-            copy3(src + j * wk, dst + j, r, s, c);
-        else
-            copy3(src + j * wk, dst + j, c, r, s);
-    }
-    for (size_t i = 0; i < (size_t)sh->s * sh->r * cbn; i++)
-        for (int j = nk; j < nrp; j++)
-            dst[i * nrp + j] = 0.0f;
+    const int red = cfg->sh.cg * cfg->sh.r * cfg->sh.s;
+    /* whole packed rows at a time: each destination line is written once */
+    for (int i0 = 0; i0 < red; i0 += I2W_VL)
+        for (int j0 = 0; j0 < nrp; j0 += I2W_VL) {
+            const int ni = red - i0 < I2W_VL ? red - i0 : I2W_VL;
+            const i2w_vmask m = i2w_vmask_first(ni);
+            i2w_vec v[I2W_VL];
+            for (int t = 0; t < I2W_VL; t++) {
+                const float *p = src + (j0 + t) * wk + i0;
+                v[t] = j0 + t >= nk   ? i2w_vzero()
+                       : ni == I2W_VL ? i2w_vload(p)
+                                      : i2w_vload_m(p, m);
+            }
+            i2w_vtranspose(v);
+            for (int t = 0; t < ni; t++)
+                i2w_vstore(dst + (ptrdiff_t)cfg->pack_row[i0 + t] * nrp + j0,
+                           v[t]);
+        }
 }
 
-void i2w_im2win_pack_panel(const i2w_im2win_cfg *cfg, const float *w, int g,
-                           int kp, float *packed)
+void I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(const i2w_im2win_cfg *cfg,
+                                           const float *w, int g, int kp,
+                                           float *packed)
 {
     const i2w_shape *sh = &cfg->sh;
     const i2w_layout l = sh->layout;
     const int K = sh->k, C = sh->cg, R = sh->r, S = sh->s;
     /* every filter layout is linear in each index: read the strides off */
     const ptrdiff_t wk = i2w_filter_offset(l, K, C, R, S, 1, 0, 0, 0);
-    const ptrdiff_t wc = i2w_filter_offset(l, K, C, R, S, 0, 1, 0, 0);
-    const ptrdiff_t wr = i2w_filter_offset(l, K, C, R, S, 0, 0, 1, 0);
-    const ptrdiff_t ws = i2w_filter_offset(l, K, C, R, S, 0, 0, 0, 1);
     const int nrp = i2w_im2win_panel_width(cfg, kp);
     const int k0 = kp * cfg->nr;
     const int nk = sh->kg - k0 < nrp ? sh->kg - k0 : nrp;
-    const float *wp = w + (ptrdiff_t)(g * sh->kg + k0) * wk;
+    const float *src = w + (ptrdiff_t)(g * sh->kg + k0) * wk;
+    float *dst = packed + i2w_im2win_packed_offset(cfg, g, kp, 0);
 
+    if (wk != 1) {
+        pack_transpose(cfg, src, wk, nk, nrp, dst);
+        return;
+    }
+    const ptrdiff_t wc = i2w_filter_offset(l, K, C, R, S, 0, 1, 0, 0);
+    const ptrdiff_t wr = i2w_filter_offset(l, K, C, R, S, 0, 0, 1, 0);
+    const ptrdiff_t ws = i2w_filter_offset(l, K, C, R, S, 0, 0, 0, 1);
     for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
         const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
-        const float *src = wp + c0 * wc;
-        float *dst = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
-        if (wk == 1)
-            pack_rows(sh, src, wc, wr, ws, cbn, nk, nrp, dst);
-        else
-            pack_transpose(sh, src, wk, wc, wr, ws, cbn, nk, nrp, dst);
+        pack_rows(sh, src + c0 * wc, wc, wr, ws, cbn, nk, nrp,
+                  packed + i2w_im2win_packed_offset(cfg, g, kp, c0));
     }
 }

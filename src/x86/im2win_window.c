@@ -29,12 +29,13 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
         memset(dst + j * col, 0, bytes);
     if (lo == hi)
         return;
-    if (cfg->xs_c == 1) { /* NHWC: the chunk's channels are contiguous */
+    if (cfg->xs_c == 1 && cbn >= 16) { /* NHWC: channels contiguous */
         for (int j = lo; j < hi; j++)
             memcpy(dst + j * col, src + (j - sh->pw) * cfg->xs_w, bytes);
         return;
     }
-    /* channel-strided layouts: walk each channel's row in input order */
+    /* channel-strided layouts, or too few channels to be worth a call:
+     * walk each channel's row in input order */
     for (int c = 0; c < cbn; c++) {
         const float *s = src + c * cfg->xs_c;
         for (int j = lo; j < hi; j++)
