@@ -40,7 +40,7 @@ static float *alloc_floats(size_t n)
 }
 
 static const int channel_counts[] = {1, 3, 5, 16, 17, 64};
-static const int batches[] = {1, 3, 8, 9};
+static const int batches[] = {1, 2, 3, 4, 8, 9};
 
 static int pick(uint64_t *st, const int *v, int n)
 {
@@ -61,7 +61,7 @@ static int extent_for(int out, int f, int stride, int pad, int dil)
 static void sweep_desc(uint64_t *st, int kind, i2w_conv_desc *d)
 {
     *d = (i2w_conv_desc){0};
-    d->n = pick(st, batches, 4);
+    d->n = pick(st, batches, 6);
     d->groups = 1;
     d->c = pick(st, channel_counts, 6);
     d->k = tu_rand_int(st, 1, 37);

@@ -13,46 +13,53 @@
 #include "x86/direct.h"
 
 #define I2W_INLINE static inline __attribute__((always_inline))
+/* complete unrolling of the loops over a register block, so that its
+ * accumulators are registers, not an array in memory */
+#define UNROLL _Pragma("GCC unroll 16")
 
 #if defined(__AVX512F__)
 #define VL 16
 #define DIRECT_FORWARD i2w_x86_direct_forward_avx512
 /* 32 vector registers: up to 16 accumulators */
-#define NCHW_KB 4 /* output channels per tile */
-#define NCHW_NV 2 /* vectors of output columns per tile */
 #define NHWC_PB 3 /* output pixels per tile */
 #define NHWC_KB 4
 #define CHWN_PB 4
 #define CHWN_KB 4
 typedef __m512 vf;
+typedef __m512i vi;
 typedef __mmask16 vm;
 
 I2W_INLINE vf v_zero(void) { return _mm512_setzero_ps(); }
 I2W_INLINE vf v_set1(float a) { return _mm512_set1_ps(a); }
 I2W_INLINE vf v_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+I2W_INLINE vi vi_load(const int *p) { return _mm512_loadu_si512(p); }
+/* v*mul + add in every lane */
+I2W_INLINE vi vi_lin(vi v, int mul, int add)
+{
+    return _mm512_add_epi32(_mm512_mullo_epi32(v, _mm512_set1_epi32(mul)),
+                            _mm512_set1_epi32(add));
+}
 I2W_INLINE vm m_none(void) { return 0; }
 I2W_INLINE vm m_all(void) { return 0xffff; }
-I2W_INLINE __m512i lane_index(int start, int step)
+I2W_INLINE vm m_and(vm a, vm b) { return a & b; }
+/* lanes whose idx lies in [0, hi) */
+I2W_INLINE vm m_in(vi idx, int hi)
 {
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
-                                           11, 12, 13, 14, 15);
-    return _mm512_add_epi32(_mm512_set1_epi32(start),
-                            _mm512_mullo_epi32(iota, _mm512_set1_epi32(step)));
-}
-/* lanes i whose index start + i*step lies in [0, hi) */
-I2W_INLINE vm m_range(int start, int step, int hi)
-{
-    __m512i i = lane_index(start, step);
-    return _mm512_cmpge_epi32_mask(i, _mm512_setzero_si512()) &
-           _mm512_cmplt_epi32_mask(i, _mm512_set1_epi32(hi));
+    return _mm512_cmpge_epi32_mask(idx, _mm512_setzero_si512()) &
+           _mm512_cmplt_epi32_mask(idx, _mm512_set1_epi32(hi));
 }
 I2W_INLINE vf v_load(const float *p, vm m) { return _mm512_maskz_loadu_ps(m, p); }
 I2W_INLINE vf v_loadu(const float *p) { return _mm512_loadu_ps(p); }
-/* lane i = row[start + i*step] where m is set, else 0 */
-I2W_INLINE vf v_gather(const float *row, int start, int step, vm m)
+/* lane i = base[idx_i] where m is set, else 0 */
+I2W_INLINE vf v_gather(const float *base, vi idx, vm m)
 {
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
-                                    lane_index(start, step), row, 4);
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4);
+}
+/* lanes [0, 8) from lo, lanes [8, 16) from hi, where m is set */
+I2W_INLINE vf v_load_halves(const float *lo, const float *hi, vm m)
+{
+    return _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(m & 0x00ff, lo),
+                                m & 0xff00, hi - 8);
 }
 I2W_INLINE void v_store(float *p, vf v, vm m) { _mm512_mask_storeu_ps(p, m, v); }
 I2W_INLINE float v_hsum(vf v) { return _mm512_reduce_add_ps(v); }
@@ -61,39 +68,45 @@ I2W_INLINE float v_hsum(vf v) { return _mm512_reduce_add_ps(v); }
 #define VL 8
 #define DIRECT_FORWARD i2w_x86_direct_forward_avx2
 /* 16 vector registers: accumulators + the operands of one step fit */
-#define NCHW_KB 4
-#define NCHW_NV 2
 #define NHWC_PB 2
 #define NHWC_KB 4
 #define CHWN_PB 3
 #define CHWN_KB 4
 typedef __m256 vf;
+typedef __m256i vi;
 typedef __m256i vm;
 
 I2W_INLINE vf v_zero(void) { return _mm256_setzero_ps(); }
 I2W_INLINE vf v_set1(float a) { return _mm256_set1_ps(a); }
 I2W_INLINE vf v_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+I2W_INLINE vi vi_load(const int *p) { return _mm256_loadu_si256((const vi *)p); }
+I2W_INLINE vi vi_lin(vi v, int mul, int add)
+{
+    return _mm256_add_epi32(_mm256_mullo_epi32(v, _mm256_set1_epi32(mul)),
+                            _mm256_set1_epi32(add));
+}
 I2W_INLINE vm m_none(void) { return _mm256_setzero_si256(); }
 I2W_INLINE vm m_all(void) { return _mm256_set1_epi32(-1); }
-I2W_INLINE __m256i lane_index(int start, int step)
+I2W_INLINE vm m_and(vm a, vm b) { return _mm256_and_si256(a, b); }
+I2W_INLINE vm m_in(vi idx, int hi)
 {
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_add_epi32(_mm256_set1_epi32(start),
-                            _mm256_mullo_epi32(iota, _mm256_set1_epi32(step)));
-}
-I2W_INLINE vm m_range(int start, int step, int hi)
-{
-    __m256i i = lane_index(start, step);
-    return _mm256_and_si256(_mm256_cmpgt_epi32(i, _mm256_set1_epi32(-1)),
-                            _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), i));
+    return _mm256_and_si256(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(-1)),
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), idx));
 }
 I2W_INLINE vf v_load(const float *p, vm m) { return _mm256_maskload_ps(p, m); }
 I2W_INLINE vf v_loadu(const float *p) { return _mm256_loadu_ps(p); }
-I2W_INLINE vf v_gather(const float *row, int start, int step, vm m)
+I2W_INLINE vf v_gather(const float *base, vi idx, vm m)
 {
-    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row,
-                                    lane_index(start, step),
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx,
                                     _mm256_castsi256_ps(m), 4);
+}
+I2W_INLINE vf v_load_halves(const float *lo, const float *hi, vm m)
+{
+    const vm low = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
+    return _mm256_blend_ps(_mm256_maskload_ps(lo, _mm256_and_si256(m, low)),
+                           _mm256_maskload_ps(hi - 4,
+                                              _mm256_andnot_si256(low, m)),
+                           0xf0);
 }
 I2W_INLINE void v_store(float *p, vf v, vm m) { _mm256_maskstore_ps(p, m, v); }
 I2W_INLINE float v_hsum(vf v)
@@ -106,7 +119,33 @@ I2W_INLINE float v_hsum(vf v)
 }
 #endif
 
+/* 0, 1, ..., VL-1 */
+I2W_INLINE vi vi_iota(void)
+{
+    static const int iota[16] = {0, 1, 2, 3, 4, 5, 6, 7,
+                                 8, 9, 10, 11, 12, 13, 14, 15};
+    return vi_load(iota);
+}
+
+/* lanes i whose index start + i*step lies in [0, hi) */
+I2W_INLINE vm m_range(int start, int step, int hi)
+{
+    return m_in(vi_lin(vi_iota(), step, start), hi);
+}
+
 static int min_int(int a, int b) { return a < b ? a : b; }
+
+/* NCHW tiles, at most NCHW_KB output channels x NCHW_NV vectors of output
+ * columns (16 accumulators: spills on AVX2 only for the rare partial
+ * tile).  At unit stride a row vector is one load: 4 channels x 2
+ * vectors.  A strided row is gathered, which costs more: 8 channels share
+ * each gather. */
+#define NCHW_KB 8
+#define NCHW_NV 2
+#define NCHW_UNIT_KB 4
+#define NCHW_UNIT_NV 2
+#define NCHW_STRIDED_KB 8
+#define NCHW_STRIDED_NV 1
 
 /* NCHW and CHWN split the work into tasks of (image or block of images,
  * group, block of kblk output channels, output row), rows innermost, so a
@@ -153,7 +192,9 @@ I2W_INLINE void nchw_tile(const i2w_shape *sh, const float *x,
     const size_t wk = (size_t)sh->cg * rs, howo = (size_t)sh->ho * sh->wo;
     const int sw = sh->sw;
     vf acc[NCHW_KB][NCHW_NV];
+    UNROLL
     for (int i = 0; i < NCHW_KB; i++)
+        UNROLL
         for (int j = 0; j < NCHW_NV; j++)
             acc[i][j] = bias && i < kb ? v_set1(bias[i]) : v_zero();
     for (int r = 0; r < sh->r; r++) {
@@ -163,22 +204,27 @@ I2W_INLINE void nchw_tile(const i2w_shape *sh, const float *x,
         for (int s = 0; s < sh->s; s++) {
             /* input column of output column wo0 + lane, for this tap */
             const int wi0 = wo0 * sw - sh->pw + s * sh->dw;
+            vi ix[NCHW_NV];
             vm m[NCHW_NV];
-            for (int j = 0; j < NCHW_NV; j++)
-                m[j] = j < nv ? m_range(wi0 + j * VL * sw, sw, sh->w)
-                              : m_none();
+            UNROLL
+            for (int j = 0; j < NCHW_NV; j++) {
+                ix[j] = vi_lin(vi_iota(), sw, wi0 + j * VL * sw);
+                m[j] = j < nv ? m_in(ix[j], sh->w) : m_none();
+            }
             const float *xp = x + (size_t)hi * sh->w;
             const float *wp = w + (size_t)r * sh->s + s;
             for (int c = 0; c < sh->cg; c++, xp += hw, wp += rs) {
                 vf xv[NCHW_NV];
+                UNROLL
                 for (int j = 0; j < NCHW_NV; j++)
                     xv[j] = j >= nv  ? v_zero()
                             : sw == 1 ? v_load(xp + wi0 + j * VL, m[j])
-                                      : v_gather(xp, wi0 + j * VL * sw, sw,
-                                                 m[j]);
+                                      : v_gather(xp, ix[j], m[j]);
+                UNROLL
                 for (int i = 0; i < NCHW_KB; i++)
                     if (i < kb) {
                         const vf wv = v_set1(wp[i * wk]);
+                        UNROLL
                         for (int j = 0; j < NCHW_NV; j++)
                             if (j < nv)
                                 acc[i][j] = v_fma(wv, xv[j], acc[i][j]);
@@ -186,7 +232,9 @@ I2W_INLINE void nchw_tile(const i2w_shape *sh, const float *x,
             }
         }
     }
+    UNROLL
     for (int i = 0; i < NCHW_KB; i++)
+        UNROLL
         for (int j = 0; j < NCHW_NV; j++)
             if (i < kb && j < nv)
                 v_store(y + i * howo + wo0 + j * VL, acc[i][j],
@@ -198,13 +246,16 @@ static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
 {
     const size_t hw = (size_t)sh->h * sh->w, howo = (size_t)sh->ho * sh->wo;
     const size_t wk = (size_t)sh->cg * sh->r * sh->s;
-    const long tasks = task_count(sh, sh->n, NCHW_KB);
+    const int unit = sh->sw == 1;
+    const int kblk = unit ? NCHW_UNIT_KB : NCHW_STRIDED_KB;
+    const int nvmax = unit ? NCHW_UNIT_NV : NCHW_STRIDED_NV;
+    const long tasks = task_count(sh, sh->n, kblk);
     (void)threads;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
     for (long t = 0; t < tasks; t++) {
-        const task tk = task_of(sh, t, NCHW_KB);
+        const task tk = task_of(sh, t, kblk);
         const int ho = tk.ho, k0 = tk.k0, kb = tk.kb;
         const float *xg =
             x + ((size_t)tk.n * sh->c + (size_t)tk.g * sh->cg) * hw;
@@ -212,10 +263,14 @@ static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
         const float *bg = bias ? bias + k0 : NULL;
         float *yg =
             y + ((size_t)tk.n * sh->k + k0) * howo + (size_t)ho * sh->wo;
-        for (int wo0 = 0; wo0 < sh->wo; wo0 += NCHW_NV * VL) {
-            const int nv = min_int(NCHW_NV, (sh->wo - wo0 + VL - 1) / VL);
-            if (kb == NCHW_KB && nv == NCHW_NV)
-                nchw_tile(sh, xg, wg, bg, yg, ho, wo0, NCHW_KB, NCHW_NV);
+        for (int wo0 = 0; wo0 < sh->wo; wo0 += nvmax * VL) {
+            const int nv = min_int(nvmax, (sh->wo - wo0 + VL - 1) / VL);
+            if (unit && kb == NCHW_UNIT_KB && nv == NCHW_UNIT_NV)
+                nchw_tile(sh, xg, wg, bg, yg, ho, wo0, NCHW_UNIT_KB,
+                          NCHW_UNIT_NV);
+            else if (!unit && kb == NCHW_STRIDED_KB && nv == NCHW_STRIDED_NV)
+                nchw_tile(sh, xg, wg, bg, yg, ho, wo0, NCHW_STRIDED_KB,
+                          NCHW_STRIDED_NV);
             else
                 nchw_tile(sh, xg, wg, bg, yg, ho, wo0, kb, nv);
         }
@@ -230,14 +285,17 @@ I2W_INLINE void nhwc_step(vf acc[NHWC_PB][NHWC_KB], const float *const *xp,
                           int np, int kb)
 {
     vf xv[NHWC_PB];
+    UNROLL
     for (int p = 0; p < NHWC_PB; p++)
         xv[p] = p >= np || !xp[p] ? v_zero()
                     : full ? v_loadu(xp[p] + c)
                            : v_load(xp[p] + c, m);
+    UNROLL
     for (int i = 0; i < NHWC_KB; i++)
         if (i < kb) {
             const vf wv = full ? v_loadu(wp + i * wk + c)
                                : v_load(wp + i * wk + c, m);
+            UNROLL
             for (int p = 0; p < NHWC_PB; p++)
                 if (p < np)
                     acc[p][i] = v_fma(xv[p], wv, acc[p][i]);
@@ -266,7 +324,9 @@ I2W_INLINE void nhwc_tile(const i2w_shape *sh, const float *x,
     const size_t wk = (size_t)sh->r * sh->s * sh->cg;
     vf acc[NHWC_PB][NHWC_KB];
     const float *xp[NHWC_PB];
+    UNROLL
     for (int p = 0; p < NHWC_PB; p++)
+        UNROLL
         for (int i = 0; i < NHWC_KB; i++)
             acc[p][i] = v_zero();
     const int wi_first = wo0 * sh->sw - sh->pw;
@@ -282,12 +342,14 @@ I2W_INLINE void nhwc_tile(const i2w_shape *sh, const float *x,
         const float *xr = x + (size_t)hi * sh->w * sh->c;
         const float *wr = w + (size_t)r * sh->s * sh->cg;
         if (one_run) {
+            UNROLL
             for (int p = 0; p < NHWC_PB; p++)
                 xp[p] = xr + (size_t)(wi_first + p * sh->sw) * sh->c;
             nhwc_run(acc, xp, wr, wk, sh->s * sh->c, np, kb);
             continue;
         }
         for (int s = 0; s < sh->s; s++) {
+            UNROLL
             for (int p = 0; p < NHWC_PB; p++) {
                 const int wi = wi_first + p * sh->sw + s * sh->dw;
                 xp[p] = wi >= 0 && wi < sh->w ? xr + (size_t)wi * sh->c
@@ -296,7 +358,9 @@ I2W_INLINE void nhwc_tile(const i2w_shape *sh, const float *x,
             nhwc_run(acc, xp, wr + (size_t)s * sh->cg, wk, sh->cg, np, kb);
         }
     }
+    UNROLL
     for (int p = 0; p < NHWC_PB; p++)
+        UNROLL
         for (int i = 0; i < NHWC_KB; i++)
             if (p < np && i < kb)
                 y[(size_t)p * sh->k + i] =
@@ -339,20 +403,61 @@ static void nhwc_forward(const i2w_shape *sh, const float *x, const float *w,
 
 /* ------------------------------------------------------- CHWN and CHWN8 */
 
-/* Pixels [wo0, wo0 + np) of output row ho, kb output channels, the images
- * [n0, n0 + VL) of mask mn.  Activations have ldn images per pixel.
- * x: the group's first input channel; w: filter column k0 of
- * [C/g][R][S][K]; y: (k0, ho, 0, 0). */
-I2W_INLINE void chwn_tile(const i2w_shape *sh, const float *x,
-                          const float *w, const float *bias, float *y,
-                          int ldn, int ho, int wo0, int n0, vm mn, int np,
-                          int kb)
+/* How a vector covers the ldn images of a pixel.  With ldn >= VL: VL
+ * images of one pixel, the last vector masked.  With fewer: q = VL/ldn
+ * whole pixels side by side, so no lane idles for a batch of 8 on
+ * AVX-512 or of 1, 2, 4 anywhere; such a vector is contiguous in x at unit
+ * stride, else loaded as two halves (two pixels filling it exactly) or
+ * gathered, and always contiguous in y. */
+enum { LOAD_CONTIGUOUS, LOAD_HALVES, LOAD_GATHER };
+typedef struct {
+    int ldn;  /* images per pixel */
+    int q;    /* output pixels per vector */
+    int step; /* images from one vector to the next of a pixel */
+    int load; /* LOAD_* */
+    vi pix;   /* lane -> pixel within the vector */
+    vi img;   /* lane -> image within the pixel */
+    vi gidx;  /* lane -> x offset from the vector's first element */
+} chwn_lanes;
+
+static chwn_lanes chwn_lanes_of(int ldn, int sw)
 {
+    chwn_lanes ln = {.ldn = ldn, .q = ldn >= VL ? 1 : VL / ldn};
+    ln.step = ln.q == 1 ? VL : ldn;
+    ln.load = ln.q == 1 || sw == 1 ? LOAD_CONTIGUOUS
+              : 2 * ldn == VL      ? LOAD_HALVES
+                                   : LOAD_GATHER;
+    int pix[VL], img[VL], gidx[VL];
+    for (int l = 0; l < VL; l++) {
+        pix[l] = ln.q == 1 ? 0 : l / ldn;
+        img[l] = ln.q == 1 ? l : l % ldn;
+        gidx[l] = pix[l] * sw * ldn + img[l];
+    }
+    ln.pix = vi_load(pix);
+    ln.img = vi_load(img);
+    ln.gidx = vi_load(gidx);
+    return ln;
+}
+
+/* np vectors of output row ho, vector p holding the images [n0, n0+VL) of
+ * pixel wo0 + p (q = 1) or all images of pixels wo0 + p*q ... (q > 1), for
+ * kb output channels.  x: the group's first input channel; w: filter
+ * column k0 of [C/g][R][S][K]; y: (k0, ho, 0, 0). */
+I2W_INLINE void chwn_tile(const i2w_shape *sh, const chwn_lanes *ln,
+                          const float *x, const float *w, const float *bias,
+                          float *y, int ho, int wo0, int n0, int np, int kb)
+{
+    const int ldn = ln->ldn, q = ln->q;
     const size_t xc = (size_t)sh->h * sh->w * ldn;
     const size_t wc = (size_t)sh->r * sh->s * sh->k;
     const size_t yk = (size_t)sh->ho * sh->wo * ldn;
+    const size_t next_pixel = (size_t)sh->sw * ldn; /* of a vector, in x */
+    /* lanes that hold a real (image, pixel) of the vector */
+    const vm used = m_and(m_in(vi_lin(ln->img, 1, n0), ldn), m_in(ln->pix, q));
     vf acc[CHWN_PB][CHWN_KB];
+    UNROLL
     for (int p = 0; p < CHWN_PB; p++)
+        UNROLL
         for (int i = 0; i < CHWN_KB; i++)
             acc[p][i] = bias && i < kb ? v_set1(bias[i]) : v_zero();
     for (int r = 0; r < sh->r; r++) {
@@ -362,21 +467,35 @@ I2W_INLINE void chwn_tile(const i2w_shape *sh, const float *x,
         for (int s = 0; s < sh->s; s++) {
             const float *xp[CHWN_PB];
             vm mp[CHWN_PB];
+            UNROLL
             for (int p = 0; p < CHWN_PB; p++) {
-                const int wi = (wo0 + p) * sh->sw - sh->pw + s * sh->dw;
-                const int in = p < np && wi >= 0 && wi < sh->w;
-                /* a pixel in the padding loads nothing and adds zeros */
-                xp[p] = in ? x + ((size_t)hi * sh->w + wi) * ldn + n0 : x;
-                mp[p] = in ? mn : m_none();
+                /* input column of the vector's first pixel; lanes whose
+                 * pixel is in the padding load nothing and add zeros */
+                const int wi = (wo0 + p * q) * sh->sw - sh->pw + s * sh->dw;
+                xp[p] = x + ((ptrdiff_t)hi * sh->w + wi) * ldn + n0;
+                mp[p] = p < np ? m_and(used,
+                                       m_in(vi_lin(ln->pix, sh->sw, wi),
+                                            sh->w))
+                               : m_none();
             }
             const float *wp = w + ((size_t)r * sh->s + s) * sh->k;
             for (int c = 0; c < sh->cg; c++) {
                 vf xv[CHWN_PB];
+                UNROLL
                 for (int p = 0; p < CHWN_PB; p++)
-                    xv[p] = p < np ? v_load(xp[p] + c * xc, mp[p]) : v_zero();
+                    xv[p] = p >= np ? v_zero()
+                            : ln->load == LOAD_CONTIGUOUS
+                                ? v_load(xp[p] + c * xc, mp[p])
+                            : ln->load == LOAD_HALVES
+                                ? v_load_halves(xp[p] + c * xc,
+                                                xp[p] + c * xc + next_pixel,
+                                                mp[p])
+                                : v_gather(xp[p] + c * xc, ln->gidx, mp[p]);
+                UNROLL
                 for (int i = 0; i < CHWN_KB; i++)
                     if (i < kb) {
                         const vf wv = v_set1(wp[c * wc + i]);
+                        UNROLL
                         for (int p = 0; p < CHWN_PB; p++)
                             if (p < np)
                                 acc[p][i] = v_fma(xv[p], wv, acc[p][i]);
@@ -384,11 +503,17 @@ I2W_INLINE void chwn_tile(const i2w_shape *sh, const float *x,
             }
         }
     }
-    for (int p = 0; p < CHWN_PB; p++)
+    UNROLL
+    for (int p = 0; p < CHWN_PB; p++) {
+        if (p >= np)
+            continue;
+        const int wo = wo0 + p * q;
+        const vm ms = m_and(used, m_in(vi_lin(ln->pix, 1, wo), sh->wo));
+        UNROLL
         for (int i = 0; i < CHWN_KB; i++)
-            if (p < np && i < kb)
-                v_store(y + i * yk + (size_t)(wo0 + p) * ldn + n0, acc[p][i],
-                        mn);
+            if (i < kb)
+                v_store(y + i * yk + (size_t)wo * ldn + n0, acc[p][i], ms);
+    }
 }
 
 /* nblk blocks of ldn images each ([nblk][C][H][W][ldn]): CHWN is one
@@ -399,6 +524,8 @@ static void chwn_forward(const i2w_shape *sh, const float *x, const float *w,
 {
     const size_t xblk = (size_t)sh->c * sh->h * sh->w * ldn;
     const size_t yplane = (size_t)sh->ho * sh->wo * ldn;
+    const chwn_lanes ln = chwn_lanes_of(ldn, sh->sw);
+    const int wo_step = CHWN_PB * ln.q;
     const long tasks = task_count(sh, nblk, CHWN_KB);
     (void)threads;
 #ifdef _OPENMP
@@ -412,16 +539,16 @@ static void chwn_forward(const i2w_shape *sh, const float *x, const float *w,
         const float *bg = bias ? bias + k0 : NULL;
         float *yg = y + ((size_t)tk.n * sh->k + k0) * yplane +
                     (size_t)ho * sh->wo * ldn;
-        for (int wo0 = 0; wo0 < sh->wo; wo0 += CHWN_PB) {
-            const int np = min_int(CHWN_PB, sh->wo - wo0);
-            for (int n0 = 0; n0 < ldn; n0 += VL) {
-                const vm mn = m_range(n0, 1, ldn);
+        for (int wo0 = 0; wo0 < sh->wo; wo0 += wo_step) {
+            const int np =
+                min_int(CHWN_PB, (sh->wo - wo0 + ln.q - 1) / ln.q);
+            for (int n0 = 0; n0 < ldn; n0 += ln.step) {
                 if (np == CHWN_PB && kb == CHWN_KB)
-                    chwn_tile(sh, xg, w + k0, bg, yg, ldn, ho, wo0, n0, mn,
+                    chwn_tile(sh, &ln, xg, w + k0, bg, yg, ho, wo0, n0,
                               CHWN_PB, CHWN_KB);
                 else
-                    chwn_tile(sh, xg, w + k0, bg, yg, ldn, ho, wo0, n0, mn,
-                              np, kb);
+                    chwn_tile(sh, &ln, xg, w + k0, bg, yg, ho, wo0, n0, np,
+                              kb);
             }
         }
     }
