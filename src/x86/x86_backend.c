@@ -52,6 +52,8 @@ static void x86_fini(i2w_context *ctx)
 static const i2w_x86_algo *family(i2w_algo algo)
 {
     switch (algo) {
+    case I2W_ALGO_IM2WIN:
+        return &i2w_x86_im2win;
     case I2W_ALGO_DIRECT:
         return &i2w_x86_direct;
     case I2W_ALGO_IM2COL_GEMM:
