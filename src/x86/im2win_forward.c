@@ -119,21 +119,23 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
 {
     const i2w_shape *sh = &cfg->sh;
     const int panels = sh->g * cfg->nkp;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int i = 0; i < panels; i++)
-        I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(cfg, w, i / cfg->nkp,
-                                              i % cfg->nkp, packed);
-
     const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
     const int units = nhb * sh->n;
+    /* One parallel region, and units handed out one at a time: on a
+     * shared machine a thread that loses its core for a while does not
+     * hold the others back at the end. */
 #pragma omp parallel num_threads(threads)
     {
         float *win = ws + (size_t)thread_id() *
                               (cfg->win_elems + cfg->tile_elems);
         float *tile = win + cfg->win_elems;
+#pragma omp for schedule(dynamic)
+        for (int i = 0; i < panels; i++)
+            I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(cfg, w, i / cfg->nkp,
+                                                  i % cfg->nkp, packed);
         /* images innermost: in CHWN the images of one pixel share cache
-         * lines of y, so neighbouring units stay on one thread */
-#pragma omp for schedule(static)
+         * lines of y */
+#pragma omp for schedule(dynamic)
         for (int u = 0; u < units; u++) {
             const int n = u % sh->n, ho0 = u / sh->n * cfg->hb;
             const int rows = sh->ho - ho0 < cfg->hb ? sh->ho - ho0 : cfg->hb;
