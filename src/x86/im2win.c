@@ -11,7 +11,7 @@
 
 /* Filter bytes per reduction chunk and panel: a chunk's panel is reused by
  * every micro-tile of a work unit, so keep it within the 48 KiB L1. */
-#define I2W_IM2WIN_PANEL_BYTES (32 * 1024)
+#define I2W_IM2WIN_PANEL_BYTES (40 * 1024)
 /* Output pixels per work unit worth sharing one pass over the filter:
  * each filter element is loaded once per unit and used this many times. */
 #define I2W_IM2WIN_UNIT_PIXELS 128
@@ -47,8 +47,11 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->nkp = div_up(sh->kg, cfg->nr);
     cfg->kgp = (cfg->nkp - 1) * cfg->nr +
                i2w_im2win_panel_width(cfg, cfg->nkp - 1);
-    cfg->cb = balanced(sh->cg, I2W_IM2WIN_PANEL_BYTES /
-                                   (rs * cfg->nr * sizeof(float)));
+    size_t cb = I2W_IM2WIN_PANEL_BYTES / (rs * cfg->nr * sizeof(float));
+    /* whole 64-byte lines of channels per window column when it splits */
+    if (cb < (size_t)sh->cg && cb >= 16)
+        cb = cb / 16 * 16;
+    cfg->cb = balanced(sh->cg, cb);
     cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
 
     const size_t row_bytes = (size_t)cfg->wp * sh->r * sh->cg * sizeof(float);

@@ -7,7 +7,6 @@
 
 #include "common/layout.h"
 #include "x86/im2win_isa.h"
-#include "x86/im2win_window.h"
 
 static int thread_id(void)
 {
@@ -142,7 +141,8 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
             const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
                                                  sh->h, sh->w, n, 0, 0, 0);
             for (int g = 0; g < sh->g; g++) {
-                i2w_im2win_window(cfg, xn, g, ho0, rows, win);
+                I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, ho0, rows,
+                                                  win);
                 group_rows(cfg, win, packed, bias, y, tile, n, g, ho0, rows);
             }
         }

@@ -152,6 +152,13 @@ typedef void (*i2w_im2win_ukernel)(const i2w_im2win_uk_args *args);
 extern I2W_HIDDEN const i2w_im2win_ukernel
     I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX][I2W_MR_MAX];
 
+/* Fill win (cfg->win_elems floats) with the window of output rows
+ * [ho0, ho0 + rows) of group g; xn points at image n's element (n,0,0,0). */
+I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
+                                                  const float *xn, int g,
+                                                  int ho0, int rows,
+                                                  float *win);
+
 /* Pack filter panel kp of group g (every chunk) from w in the layout's
  * filter order into its place in packed. */
 I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(

@@ -1,10 +1,31 @@
-/* im2win window construction (im2win.h): per output row, the R input rows
- * its taps cover, column-major with the R rows and then the chunk's
- * channels innermost.  Rows and columns falling in the padding are zeroed
- * in the window; the input itself is never padded. */
-#include <string.h>
+/* im2win window construction (im2win.h), compiled once per ISA: per
+ * output row, the R input rows its taps cover, column-major with the R
+ * rows and then the chunk's channels innermost.  Rows and columns falling
+ * in the padding are zeroed in the window; the input itself is never
+ * padded. */
+#include "x86/im2win_isa.h"
 
-#include "x86/im2win_window.h"
+/* n contiguous floats: whole vectors, then a masked tail (a window column
+ * holds a few dozen channels, too short to be worth a memcpy call). */
+static void copy_floats(float *dst, const float *src, int n)
+{
+    int i = 0;
+    for (; i + I2W_VL <= n; i += I2W_VL)
+        i2w_vstore(dst + i, i2w_vload(src + i));
+    if (i < n) {
+        i2w_vmask m = i2w_vmask_first(n - i);
+        i2w_vstore_m(dst + i, m, i2w_vload_m(src + i, m));
+    }
+}
+
+static void zero_floats(float *dst, int n)
+{
+    int i = 0;
+    for (; i + I2W_VL <= n; i += I2W_VL)
+        i2w_vstore(dst + i, i2w_vzero());
+    if (i < n)
+        i2w_vstore_m(dst + i, i2w_vmask_first(n - i), i2w_vzero());
+}
 
 /* One window row (tap row r of one output row): wp columns, R*cbn apart,
  * of cbn channels each.  src is input row h of the chunk's first channel,
@@ -14,7 +35,6 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
 {
     const i2w_shape *sh = &cfg->sh;
     const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
-    const size_t bytes = (size_t)cbn * sizeof(float);
     /* window columns [lo, hi) hold input columns [lo - pw, hi - pw) */
     int lo = src ? sh->pw : cfg->wp, hi = sh->pw + sh->w;
     if (lo > cfg->wp)
@@ -24,18 +44,17 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
     if (hi < lo)
         hi = lo;
     for (int j = 0; j < lo; j++)
-        memset(dst + j * col, 0, bytes);
+        zero_floats(dst + j * col, cbn);
     for (int j = hi; j < cfg->wp; j++)
-        memset(dst + j * col, 0, bytes);
+        zero_floats(dst + j * col, cbn);
     if (lo == hi)
         return;
-    if (cfg->xs_c == 1 && cbn >= 16) { /* NHWC: channels contiguous */
+    if (cfg->xs_c == 1) { /* NHWC: the chunk's channels are contiguous */
         for (int j = lo; j < hi; j++)
-            memcpy(dst + j * col, src + (j - sh->pw) * cfg->xs_w, bytes);
+            copy_floats(dst + j * col, src + (j - sh->pw) * cfg->xs_w, cbn);
         return;
     }
-    /* channel-strided layouts, or too few channels to be worth a call:
-     * walk each channel's row in input order */
+    /* channel-strided layouts: walk each channel's row in input order */
     for (int c = 0; c < cbn; c++) {
         const float *s = src + c * cfg->xs_c;
         for (int j = lo; j < hi; j++)
@@ -43,8 +62,9 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
     }
 }
 
-void i2w_im2win_window(const i2w_im2win_cfg *cfg, const float *xn, int g,
-                       int ho0, int rows, float *win)
+void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
+                                       const float *xn, int g, int ho0,
+                                       int rows, float *win)
 {
     const i2w_shape *sh = &cfg->sh;
     for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
