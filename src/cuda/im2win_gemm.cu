@@ -12,11 +12,21 @@
  * next step's global loads issued into registers before the current step's
  * FMAs so their latency hides behind them; 16-byte loads for A.  FP32 FMA
  * throughout.  Template parameters generate the tile shapes the heuristic
- * picks from and the two B load patterns. */
+ * picks from and the two B load patterns.  Layers with too few tiles to
+ * fill the GPU split the reduction into slices whose partial sums a
+ * second kernel adds in a fixed order (deterministic, no atomics). */
 #include "cuda/plugin.h"
 
-#define BK 8   /* reduction step */
+#define BK I2W_CUDA_GEMM_BK
 #define BN 128 /* pixels per block */
+/* Blocks of 256 threads per multiprocessor the registers allow (125-168
+ * registers a thread): the launch bounds cap registers to keep two. */
+#define MIN_BLOCKS 2
+/* Share of a partial last wave's idle time the tiling heuristic charges
+ * (blocks start as others finish, so less than all of it). */
+#ifndef TAIL
+#define TAIL 0.5
+#endif
 
 /* Output pixel -> (n, ho, wo) of the chunk.  Pixels run with the window's
  * fastest pixel dimension fastest: pix = ((nq*Ho + ho)*Wo + wo)*ni + nl,
@@ -40,7 +50,7 @@ decompose(const i2w_cuda_gemm_args &p, unsigned pix)
 }
 
 template <int BM, bool RED_MAJOR>
-__global__ void __launch_bounds__(BM * BN / 64, 2)
+__global__ void __launch_bounds__(BM * BN / 64, MIN_BLOCKS)
 i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
 {
     constexpr int T = BM * BN / 64; /* threads: 64 outputs each */
@@ -55,6 +65,7 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     constexpr int B_TP = T / B_TR;
     constexpr int B_NP = BN / B_TP; /* pixels per thread */
     constexpr int B_NR = BK / B_TR; /* reduction rows per thread */
+    constexpr int A_V = BM * BK / T / 4; /* float4 of A per thread */
 
     extern __shared__ int red_s[];
     __shared__ __align__(16) float as[2][BK][BM];
@@ -63,9 +74,12 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     const int tid = threadIdx.x;
     const int m0 = blockIdx.y * BM;
     const int p0 = blockIdx.x * BN;
-    const float *a =
-        p.a + (size_t)blockIdx.z * p.red_pad * p.kpad + m0;
-    const float *win = p.win + blockIdx.z * p.win_group;
+    const int g = blockIdx.z / p.splits;
+    const int slice = blockIdx.z - g * p.splits;
+    const int first = slice * p.split_steps;
+    const int steps = min(p.split_steps, p.red_pad / BK - first);
+    const float *a = p.a + (size_t)g * p.red_pad * p.kpad + m0;
+    const float *win = p.win + g * p.win_group;
 
     for (int i = tid; i < p.red_pad; i += T)
         red_s[i] = p.red_win[i];
@@ -86,7 +100,6 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
         }
     }
 
-    const int arow = tid / (BM / 4), acol = tid % (BM / 4) * 4;
     const int tx = tid % (BN / 8), ty = tid / (BN / 8);
     float acc[8][8];
 #pragma unroll
@@ -94,14 +107,20 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
 #pragma unroll
         for (int j = 0; j < 8; j++)
             acc[i][j] = 0.0f;
-    float4 areg;
+    float4 areg[A_V];
     float breg[B_NR][B_NP];
 
     __syncthreads(); /* red_s */
 
-    auto load = [&](int k0) {
-        areg = __ldg((const float4 *)(a + (size_t)(k0 + arow) * p.kpad +
-                                      acol));
+    auto load = [&](int step) {
+        int k0 = (first + step) * BK;
+#pragma unroll
+        for (int v = 0; v < A_V; v++) {
+            int e = tid + v * T;
+            areg[v] = __ldg((const float4 *)(a + (size_t)(k0 + e / (BM / 4)) *
+                                                     p.kpad +
+                                             e % (BM / 4) * 4));
+        }
 #pragma unroll
         for (int j = 0; j < B_NR; j++) {
             int ro = red_s[k0 + tr + j * B_TR];
@@ -111,7 +130,11 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
         }
     };
     auto store = [&](int buf) {
-        *(float4 *)&as[buf][arow][acol] = areg;
+#pragma unroll
+        for (int v = 0; v < A_V; v++) {
+            int e = tid + v * T;
+            *(float4 *)&as[buf][e / (BM / 4)][e % (BM / 4) * 4] = areg[v];
+        }
 #pragma unroll
         for (int j = 0; j < B_NR; j++)
 #pragma unroll
@@ -122,11 +145,12 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     load(0);
     store(0);
     __syncthreads();
-    const int steps = p.red_pad / BK;
     for (int kt = 0; kt < steps; kt++) {
         const int cur = kt & 1;
-        if (kt + 1 < steps)
-            load((kt + 1) * BK);
+        /* Unconditional, so the compiler cannot sink the loads below the
+         * FMAs to their stores (it did, exposing their whole latency);
+         * the last step reloads its own tile into the idle buffer. */
+        load(kt + 1 < steps ? kt + 1 : kt);
 #pragma unroll
         for (int kk = 0; kk < BK; kk++) {
             float4 a0 = *(const float4 *)&as[cur][kk][ty * 4];
@@ -144,26 +168,52 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
                     acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
         }
         /* the other buffer was last read before the previous barrier */
-        if (kt + 1 < steps)
-            store(cur ^ 1);
+        store(cur ^ 1);
         __syncthreads();
     }
 
+    const int k_total = gridDim.z / p.splits * p.kg;
 #pragma unroll
     for (int j = 0; j < 8; j++) {
         unsigned pix = (unsigned)(p0 + (j >> 2) * (BN / 2) + tx * 4 + (j & 3));
         if (pix >= (unsigned)p.pixels)
             continue;
-        pixel q = decompose(p, pix);
-        float *y = p.y + i2w_cuda_offset(p.y_st, q.n, 0, q.ho, q.wo);
+        float *y;
+        long long k_step;
+        if (p.splits > 1) {
+            y = p.partial + (size_t)slice * k_total * p.pixels + pix;
+            k_step = p.pixels;
+        } else {
+            pixel q = decompose(p, pix);
+            y = p.y + i2w_cuda_offset(p.y_st, q.n, 0, q.ho, q.wo);
+            k_step = p.y_st.c;
+        }
 #pragma unroll
         for (int i = 0; i < 8; i++) {
             int m = m0 + (i >> 2) * (BM / 2) + ty * 4 + (i & 3);
             if (m >= p.kg)
                 continue;
-            int k = blockIdx.z * p.kg + m;
-            y[k * p.y_st.c] = acc[i][j] + (p.bias ? p.bias[k] : 0.0f);
+            int k = g * p.kg + m;
+            float bias = p.splits == 1 && p.bias ? p.bias[k] : 0.0f;
+            y[k * k_step] = acc[i][j] + bias;
         }
+    }
+}
+
+/* Sum of the reduction slices, slice 0 first, plus bias, into y. */
+__global__ void i2w_cuda_im2win_split_sum_kernel(const i2w_cuda_gemm_args p,
+                                                 int k_total)
+{
+    long long total = (long long)k_total * p.pixels;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+         i < total; i += (long long)gridDim.x * blockDim.x) {
+        int k = (int)(i / p.pixels);
+        unsigned pix = (unsigned)(i - (long long)k * p.pixels);
+        float v = p.bias ? p.bias[k] : 0.0f;
+        for (int s = 0; s < p.splits; s++)
+            v += p.partial[s * total + i];
+        pixel q = decompose(p, pix);
+        p.y[i2w_cuda_offset(p.y_st, q.n, k, q.ho, q.wo)] = v;
     }
 }
 
@@ -179,29 +229,44 @@ static const gemm_kernel kernels[3][2] = {
      i2w_cuda_im2win_gemm_kernel<128, true>},
 };
 
-/* Tile height (output channels per block) for a layer: the least padded
- * work, weighing smaller tiles by their lower reuse (each 8x8 micro-tile
- * reads the same shared memory whatever BM is, but a smaller BM re-reads
- * the window for more blocks), and penalizing grids that cannot keep
- * every multiprocessor busy with two blocks. */
-int i2w_cuda_im2win_tile_m(const i2w_shape *sh, int pixels, int sm_count)
+/* Tile height (output channels per block) and reduction slices for a
+ * layer: the least estimated time in clocks.  Resident blocks hold 256
+ * output channels' worth of 128-pixel tiles per multiprocessor whatever
+ * the tile height (two blocks of 128, four of 64, eight of 32), so a wave
+ * of blocks doing `per` steps takes 256 * 128 * 8 * per FMAs at 128 a
+ * clock, slowed for smaller tiles (they re-read the window more per FMA);
+ * a partial last wave costs about half of its idle part.  Slices add a write and a
+ * read of their partial sums at about 1700 bytes a clock. */
+void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels, int red_pad,
+                            int sm_count, int *tile_m, int *splits,
+                            int *split_steps)
 {
     static const int tiles[3] = {32, 64, 128};
     static const double speed[3] = {0.70, 0.85, 1.0};
-    int best = 32;
-    double best_cost = 0.0;
+    int steps = red_pad / BK;
+    double best = -1.0;
     for (int t = 0; t < 3; t++) {
         long long mt = (sh->kg + tiles[t] - 1) / tiles[t];
         long long blocks = mt * ((pixels + BN - 1) / BN) * sh->g;
-        double cost = (double)(mt * tiles[t]) / speed[t];
-        if (blocks < 2LL * sm_count)
-            cost *= 2.0 * sm_count / (double)blocks;
-        if (t == 0 || cost <= best_cost) {
-            best = tiles[t];
-            best_cost = cost;
+        long long slots = (long long)sm_count * 256 / tiles[t];
+        for (int sp = 1; sp <= 16 && sp <= steps; sp++) {
+            int per = (steps + sp - 1) / sp;
+            if ((steps + per - 1) / per != sp)
+                continue; /* an empty slice: the same as fewer */
+            double w = (double)(blocks * sp) / (double)slots;
+            /* blocks start as others finish: half a wave of tail */
+            double cost = ((w < 1.0 ? 1.0 : w) + TAIL * (ceil(w) - w)) *
+                          2048.0 * per / speed[t];
+            if (sp > 1)
+                cost += (sp + 1.0) * sh->k * (double)pixels * 8.0 / 1700.0;
+            if (best < 0.0 || cost < best) {
+                best = cost;
+                *tile_m = tiles[t];
+                *splits = sp;
+                *split_steps = per;
+            }
         }
     }
-    return best;
 }
 
 i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
@@ -210,6 +275,7 @@ i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
 {
     gemm_kernel k =
         kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2][red_major ? 1 : 0];
+    cudaStream_t st = i2w_cuda_stream(ctx);
     size_t smem = (size_t)args->red_pad * sizeof(int);
     /* the reduction table may pass the 48 KB default; the plan checked it
      * against the device's opt-in limit */
@@ -217,8 +283,16 @@ i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
                           k, cudaFuncAttributeMaxDynamicSharedMemorySize,
                           (int)smem));
     dim3 grid((unsigned)((args->pixels + BN - 1) / BN),
-              (unsigned)(args->kpad / tile_m), (unsigned)groups);
-    k<<<grid, tile_m * BN / 64, smem, i2w_cuda_stream(ctx)>>>(*args);
+              (unsigned)(args->kpad / tile_m),
+              (unsigned)(groups * args->splits));
+    k<<<grid, tile_m * BN / 64, smem, st>>>(*args);
     I2W_CUDA_LAUNCHED(ctx, "im2win GEMM");
+    if (args->splits == 1)
+        return I2W_OK;
+    int k_total = groups * args->kg;
+    long long total = (long long)k_total * args->pixels;
+    i2w_cuda_im2win_split_sum_kernel<<<i2w_cuda_blocks(total, 256), 256, 0,
+                                       st>>>(*args, k_total);
+    I2W_CUDA_LAUNCHED(ctx, "im2win split sum");
     return I2W_OK;
 }

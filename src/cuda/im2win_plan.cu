@@ -59,8 +59,9 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
     g.kg = sh->kg;
     g.kpad = cp->kpad;
     g.red_pad = cp->red_pad;
-    g.ho = sh->ho;
-    g.wo = sh->wo;
+    g.partial = cp->partial;
+    g.splits = cp->splits;
+    g.split_steps = cp->split_steps;
     g.r = sh->r;
     g.sw = sh->sw;
     g.div_wo = i2w_cuda_divisor_make((unsigned)sh->wo);
@@ -84,8 +85,7 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
         g.y = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
                                  n0, 0, 0, 0);
         g.pixels = nc * sh->ho * sh->wo;
-        g.n_inner_count = pixel_inner(sh, nc);
-        g.n_inner = i2w_cuda_divisor_make((unsigned)g.n_inner_count);
+        g.n_inner = i2w_cuda_divisor_make((unsigned)pixel_inner(sh, nc));
         st = i2w_cuda_im2win_gemm(plan->ctx, &g, sh->g, cp->tile_m,
                                   cp->red_major);
         if (st != I2W_OK)
@@ -110,13 +110,16 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
                         "or %d groups per launch is too large",
                         win, pixels, sh->g);
     cp->red = sh->cg * sh->r * sh->s;
-    cp->red_pad = (cp->red + 7) / 8 * 8;
-    cp->tile_m = i2w_cuda_im2win_tile_m(sh, (int)pixels, cc->sm_count);
+    cp->red_pad = (cp->red + I2W_CUDA_GEMM_BK - 1) / I2W_CUDA_GEMM_BK *
+                  I2W_CUDA_GEMM_BK;
+    i2w_cuda_im2win_tiling(sh, (int)pixels, cp->red_pad, cc->sm_count,
+                           &cp->tile_m, &cp->splits, &cp->split_steps);
     cp->kpad = (sh->kg + cp->tile_m - 1) / cp->tile_m * cp->tile_m;
     cp->red_major = sh->layout == I2W_LAYOUT_NHWC;
     /* the table lives in shared memory beside the two tile buffers */
     size_t smem = (size_t)cp->red_pad * sizeof(int) +
-                  2 * 8 * (size_t)(cp->tile_m + 132) * sizeof(float);
+                  2 * I2W_CUDA_GEMM_BK * (size_t)(cp->tile_m + 132) *
+                      sizeof(float);
     if (smem > cc->smem_optin)
         return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
                         "IM2WIN on CUDA: reduction of %d terms needs %zu "
@@ -126,8 +129,12 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
                                    sizeof(float));
     size_t window = i2w_cuda_align((size_t)win * sizeof(float));
     size_t table = i2w_cuda_align((size_t)cp->red_pad * sizeof(int));
-    i2w_status st =
-        i2w_cuda_plan_workspace(plan, packed + window + 2 * table);
+    size_t partial = cp->splits > 1 ? i2w_cuda_align((size_t)cp->splits *
+                                                     sh->k * pixels *
+                                                     sizeof(float))
+                                    : 0;
+    i2w_status st = i2w_cuda_plan_workspace(plan, packed + window +
+                                                      2 * table + partial);
     if (st != I2W_OK)
         return st;
     char *base = (char *)plan->workspace;
@@ -135,6 +142,8 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
     cp->buffer = (float *)(base + packed);
     cp->red_win = (int *)(base + packed + window);
     cp->red_filter = (int *)(base + packed + window + table);
+    cp->partial = partial ? (float *)(base + packed + window + 2 * table)
+                          : NULL;
     i2w_cuda_strides ws =
         i2w_cuda_act_strides(sh->layout, cp->chunk, sh->c, sh->ho * sh->r, wq);
     cp->execute = execute;

@@ -110,6 +110,8 @@ struct i2w_cuda_plan {
     int red, red_pad, kpad;
     int chunk;       /* images (stored batch entries) per chunk */
     int tile_m;      /* IM2WIN: output channels per thread block */
+    int splits, split_steps; /* IM2WIN: reduction slices (1: none) */
+    float *partial;  /* IM2WIN: partial sums of the slices */
     int red_major;   /* IM2WIN: B tile loaded along the reduction */
 };
 
@@ -174,6 +176,10 @@ I2W_HIDDEN i2w_status i2w_cuda_im2win_plan(i2w_plan *plan);
 I2W_HIDDEN i2w_status i2w_cuda_im2win_window(
     i2w_context *ctx, const float *x, float *win, int planes, int unit,
     const i2w_shape *sh, int wq);
+/* Reduction step of the im2win GEMM: the reduction is padded to it. */
+#ifndef I2W_CUDA_GEMM_BK
+#define I2W_CUDA_GEMM_BK 8
+#endif
 /* Geometry of one chunk for the implicit GEMM over the window. */
 typedef struct {
     const float *win;   /* window of the chunk */
@@ -181,20 +187,28 @@ typedef struct {
     const int *red_win; /* window offset of each reduction index, -1 pads */
     const float *bias;  /* [K] or NULL */
     float *y;           /* output, at the chunk's first image */
+    float *partial;     /* split reduction: [split][K][pixels] partial sums */
     int kg, kpad, red_pad;
+    int splits;         /* reduction slices, each split_steps steps of BK */
+    int split_steps;
     int pixels;         /* output pixels of the chunk (stored images) */
-    int ho, wo, r, sw;
+    int r, sw;
     i2w_cuda_divisor n_inner, div_wo, div_ho; /* pixel order, see gemm */
-    int n_inner_count;
     long long win_group; /* window offset from one group to the next */
     i2w_cuda_strides win_st, y_st;
 } i2w_cuda_gemm_args;
+/* Runs the GEMM of one chunk (and, when split, the reduction of the
+ * slices into y). */
 I2W_HIDDEN i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
                                            const i2w_cuda_gemm_args *args,
                                            int groups, int tile_m,
                                            int red_major);
-I2W_HIDDEN int i2w_cuda_im2win_tile_m(const i2w_shape *sh, int pixels,
-                                      int sm_count);
+/* Tile height and reduction slices for a layer whose chunks have `pixels`
+ * output pixels: see im2win_gemm.cu. */
+I2W_HIDDEN void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels,
+                                       int red_pad, int sm_count,
+                                       int *tile_m, int *splits,
+                                       int *split_steps);
 
 /* im2col_gemm.cu and cublas.cu */
 I2W_HIDDEN i2w_status i2w_cuda_im2col_plan(i2w_plan *plan);
