@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testsuite.h"
 #include "testutil.h"
 
 static uint64_t seed;
@@ -414,10 +415,7 @@ int main(void)
     const char *env = getenv("IM2WIN_CUDA_PLUGIN");
     plugin_env = env ? strdup(env) : NULL;
     seed = tu_seed(); /* printed once, before the tests fork */
-    SRunner *sr = srunner_create(backend_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = tu_run_suite(backend_suite());
     free(plugin_env);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return status;
 }

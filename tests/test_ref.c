@@ -8,6 +8,7 @@
 
 #include "common/layout.h"
 #include "ref/ref.h"
+#include "testsuite.h"
 #include "testutil.h"
 
 static uint64_t seed;
@@ -493,9 +494,5 @@ static Suite *ref_suite(void)
 int main(void)
 {
     seed = tu_seed(); /* printed once, before the tests fork */
-    SRunner *sr = srunner_create(ref_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(ref_suite());
 }
