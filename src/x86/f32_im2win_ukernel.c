@@ -5,8 +5,6 @@
  * specialised by the compiler for every (MR, NV) of the table below. */
 #include "x86/im2win_isa.h"
 
-#define I2W_UNROLL _Pragma("GCC unroll 16")
-
 /* Valid lanes of vector v: all, or the mask of the channel tail. */
 static inline __attribute__((always_inline)) int lanes(int nk, int v)
 {

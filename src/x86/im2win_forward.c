@@ -23,24 +23,26 @@ static int thread_id(void)
 static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
                               ptrdiff_t ldt, int nk, int npix, float *yk)
 {
-    for (int p0 = 0; p0 < npix; p0 += I2W_VL) {
-        const int np = npix - p0 < I2W_VL ? npix - p0 : I2W_VL;
-        const i2w_vmask m = i2w_vmask_first(np);
-        for (int k0 = 0; k0 < nk; k0 += I2W_VL) {
+    /* channel blocks outermost: I2W_VL planes of y filled front to back */
+    for (int k0 = 0; k0 < nk; k0 += I2W_VL)
+        for (int p0 = 0; p0 < npix; p0 += I2W_VL) {
+            const int np = npix - p0 < I2W_VL ? npix - p0 : I2W_VL;
+            const i2w_vmask m = i2w_vmask_first(np);
             i2w_vec v[I2W_VL];
-            for (int t = 0; t < I2W_VL; t++)
+            I2W_UNROLL for (int t = 0; t < I2W_VL; t++)
                 v[t] = t < np ? i2w_vload(tile + (p0 + t) * ldt + k0)
                               : i2w_vzero();
             i2w_vtranspose(v);
-            for (int t = 0; t < I2W_VL && k0 + t < nk; t++) {
+            I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
                 float *d = yk + (k0 + t) * cfg->ys_k + p0;
+                if (k0 + t >= nk)
+                    break;
                 if (np == I2W_VL)
                     i2w_vstore(d, v[t]);
                 else
                     i2w_vstore_m(d, m, v[t]);
             }
         }
-    }
 }
 
 /* Transpose the finished tile [pixel][ldt] (channels contiguous) of `rows`

@@ -11,6 +11,10 @@
 
 #include "x86/im2win.h"
 
+/* Loops over the registers of a tile must be unrolled for the tile to
+ * live in registers rather than on the stack. */
+#define I2W_UNROLL _Pragma("GCC unroll 16")
+
 #if defined(I2W_IM2WIN_AVX512)
 
 #define I2W_IM2WIN_SYM(name) name##_avx512
@@ -44,13 +48,13 @@ static inline void i2w_vstore_m(float *p, i2w_vmask m, i2w_vec v)
 static inline void i2w_vtranspose_lanes(const i2w_vec u[16], i2w_vec r[16])
 {
     i2w_vec t[16];
-    for (int i = 0; i < 4; i++) {
+    I2W_UNROLL for (int i = 0; i < 4; i++) {
         t[i] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0x88);
         t[i + 4] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0xdd);
         t[i + 8] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0x88);
         t[i + 12] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0xdd);
     }
-    for (int i = 0; i < 4; i++) {
+    I2W_UNROLL for (int i = 0; i < 4; i++) {
         r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
         r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
         r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
@@ -89,7 +93,7 @@ static inline void i2w_vstore_m(float *p, i2w_vmask m, i2w_vec v)
 /* Second half of i2w_vtranspose: swap the off-diagonal 128-bit lanes. */
 static inline void i2w_vtranspose_lanes(const i2w_vec u[8], i2w_vec r[8])
 {
-    for (int i = 0; i < 4; i++) {
+    I2W_UNROLL for (int i = 0; i < 4; i++) {
         r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
         r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
     }
@@ -114,11 +118,11 @@ static inline i2w_vec i2w_vfma(i2w_vec a, i2w_vec b, i2w_vec c)
 static inline void i2w_vtranspose(i2w_vec r[I2W_VL])
 {
     i2w_vec t[I2W_VL], u[I2W_VL];
-    for (int i = 0; i < I2W_VL; i += 2) {
+    I2W_UNROLL for (int i = 0; i < I2W_VL; i += 2) {
         t[i] = I2W_MM(unpacklo_ps)(r[i], r[i + 1]);
         t[i + 1] = I2W_MM(unpackhi_ps)(r[i], r[i + 1]);
     }
-    for (int i = 0; i < I2W_VL; i += 4) {
+    I2W_UNROLL for (int i = 0; i < I2W_VL; i += 4) {
         u[i] = I2W_MM(shuffle_ps)(t[i], t[i + 2], 0x44);
         u[i + 1] = I2W_MM(shuffle_ps)(t[i], t[i + 2], 0xee);
         u[i + 2] = I2W_MM(shuffle_ps)(t[i + 1], t[i + 3], 0x44);

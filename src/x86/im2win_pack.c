@@ -38,14 +38,14 @@ static void pack_transpose(const i2w_im2win_cfg *cfg, const float *src,
             const int ni = red - i0 < I2W_VL ? red - i0 : I2W_VL;
             const i2w_vmask m = i2w_vmask_first(ni);
             i2w_vec v[I2W_VL];
-            for (int t = 0; t < I2W_VL; t++) {
+            I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
                 const float *p = src + (j0 + t) * wk + i0;
                 v[t] = j0 + t >= nk   ? i2w_vzero()
                        : ni == I2W_VL ? i2w_vload(p)
                                       : i2w_vload_m(p, m);
             }
             i2w_vtranspose(v);
-            for (int t = 0; t < ni; t++)
+            I2W_UNROLL for (int t = 0; t < ni; t++)
                 i2w_vstore(dst + (ptrdiff_t)cfg->pack_row[i0 + t] * nrp + j0,
                            v[t]);
         }
