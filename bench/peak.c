@@ -10,8 +10,8 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-#define ITERS 4000000L
-#define TRIALS 5
+#define ITERS 1000000L
+#define TRIALS 20
 
 /* One thread's probe: returns the flops it did; *sink keeps the result
  * alive so the loop is not optimised away. */
