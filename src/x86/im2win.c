@@ -17,6 +17,10 @@
 #define I2W_IM2WIN_UNIT_PIXELS 128
 /* Window bytes per thread: stays in the 1 MiB L2 beside the filter. */
 #define I2W_IM2WIN_WINDOW_BYTES (512 * 1024)
+/* Output bytes of a CHWN/CHWN8 work unit, written one image at a time,
+ * a float per image in every line: they stay in L2 until the unit's last
+ * image completes the lines. */
+#define I2W_IM2WIN_GROUP_BYTES (512 * 1024)
 
 typedef struct {
     i2w_im2win_cfg cfg;
@@ -54,12 +58,26 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->cb = balanced(sh->cg, cb);
     cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
 
+    /* CHWN and CHWN8 interleave the images in y: a unit does every image
+     * sharing its cache lines (16 images of CHWN, a block of 8 of CHWN8)
+     * so that no two threads write one line */
+    const int batch_minor = sh->layout == I2W_LAYOUT_CHWN ||
+                            sh->layout == I2W_LAYOUT_CHWN8;
+    cfg->ng = !batch_minor                       ? 1
+              : sh->layout == I2W_LAYOUT_CHWN8   ? 8
+              : sh->n <= 16 ? sh->n : 16;
+    const int ngroups = div_up(sh->n, cfg->ng);
+
     const size_t row_bytes = (size_t)cfg->wp * sh->r * sh->cg * sizeof(float);
     size_t hb = div_up(I2W_IM2WIN_UNIT_PIXELS, sh->wo);
     if (hb > I2W_IM2WIN_WINDOW_BYTES / row_bytes)
         hb = I2W_IM2WIN_WINDOW_BYTES / row_bytes;
+    const size_t group_row_bytes =
+        (size_t)sh->wo * sh->k * cfg->ng * sizeof(float);
+    if (batch_minor && hb > I2W_IM2WIN_GROUP_BYTES / group_row_bytes)
+        hb = I2W_IM2WIN_GROUP_BYTES / group_row_bytes;
     /* small batches: cut rows finer so every thread gets two units */
-    size_t want = div_up(2 * (size_t)threads, sh->n);
+    size_t want = div_up(2 * (size_t)threads, ngroups);
     if (hb > (size_t)div_up(sh->ho, want))
         hb = div_up(sh->ho, want);
     cfg->hb = balanced(sh->ho, hb);

@@ -1,7 +1,8 @@
 /* im2win forward convolution on x86 (DESIGN.md, "im2win").
  *
- * One scheme serves the four layouts.  A work unit is one image and a block
- * of `hb` output rows.  For each group, the unit copies the R input rows
+ * One scheme serves the four layouts.  A work unit is a block of `hb`
+ * output rows of one image (of `ng` images for CHWN and CHWN8, whose
+ * output interleaves them), done image after image.  For each group, the unit copies the R input rows
  * that each of its output rows covers into a window laid out
  *     [channel chunk][row][column][R][channels of the chunk]
  * (padding rows and columns written as zeros inside the window only), so
@@ -38,6 +39,7 @@ typedef struct {
     int kgp;    /* panel widths of one group summed */
     int cb;     /* input channels per reduction chunk (last may be less) */
     int hb;     /* output rows per work unit (last may be less) */
+    int ng;     /* images per work unit (last may be less) */
     int wp;     /* window columns: (wo-1)*sw + (s-1)*dw + 1 */
     int threads;       /* threads the workspace is sized for */
     size_t win_elems;  /* window floats per thread */

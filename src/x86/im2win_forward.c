@@ -121,7 +121,8 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
     const i2w_shape *sh = &cfg->sh;
     const int panels = sh->g * cfg->nkp;
     const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
-    const int units = nhb * sh->n;
+    const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
+    const int units = nhb * ngroups;
     /* One parallel region, and units handed out one at a time: on a
      * shared machine a thread that loses its core for a while does not
      * hold the others back at the end. */
@@ -134,18 +135,20 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
         for (int i = 0; i < panels; i++)
             I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(cfg, w, i / cfg->nkp,
                                                   i % cfg->nkp, packed);
-        /* images innermost: in CHWN the images of one pixel share cache
-         * lines of y */
 #pragma omp for schedule(dynamic)
         for (int u = 0; u < units; u++) {
-            const int n = u % sh->n, ho0 = u / sh->n * cfg->hb;
+            const int ho0 = u / ngroups * cfg->hb, n0 = u % ngroups * cfg->ng;
             const int rows = sh->ho - ho0 < cfg->hb ? sh->ho - ho0 : cfg->hb;
-            const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
-                                                 sh->h, sh->w, n, 0, 0, 0);
-            for (int g = 0; g < sh->g; g++) {
-                I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, ho0, rows,
-                                                  win);
-                group_rows(cfg, win, packed, bias, y, tile, n, g, ho0, rows);
+            const int n1 = sh->n - n0 < cfg->ng ? sh->n : n0 + cfg->ng;
+            for (int n = n0; n < n1; n++) {
+                const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
+                                                     sh->h, sh->w, n, 0, 0, 0);
+                for (int g = 0; g < sh->g; g++) {
+                    I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, ho0, rows,
+                                                      win);
+                    group_rows(cfg, win, packed, bias, y, tile, n, g, ho0,
+                               rows);
+                }
             }
         }
     }
