@@ -288,41 +288,42 @@ START_TEST(test_decline)
 }
 END_TEST
 
-/* IM2COL_GEMM's workspace is one image's column matrix (NCHW: C*R*S by
- * Ho*Wo), not the batch's; a 1x1 unit-stride filter needs none. */
+/* IM2COL_GEMM's workspace is one image's column matrix (NCHW: C/g*R*S by
+ * Ho*Wo) per thread when the threads share out the images, one when there
+ * are fewer images than threads; a 1x1 unit-stride filter needs none. */
 START_TEST(test_im2col_workspace)
 {
-#ifdef I2W_HAVE_OPENBLAS
     i2w_context *ctx;
     ck_assert_int_eq(i2w_context_create(&ctx, I2W_BACKEND_X86), I2W_OK);
     i2w_conv_desc d = {.n = 4, .c = 6, .h = 10, .w = 12, .k = 8, .r = 3,
                        .s = 3, .groups = 2, .layout = I2W_LAYOUT_NCHW};
-    i2w_plan *plan;
-    ck_assert_int_eq(i2w_plan_create(ctx, &d, I2W_OP_FORWARD,
-                                     I2W_ALGO_IM2COL_GEMM, &plan),
-                     I2W_OK);
-    ck_assert_uint_eq(i2w_plan_workspace_bytes(plan),
-                      sizeof(float) * 3 * 3 * 3 * 8 * 10);
-    i2w_plan_destroy(plan);
+    const size_t image = sizeof(float) * 3 * 3 * 3 * 8 * 10;
+    /* threads, and the column matrices expected: 4 images x 2 groups */
+    static const int cases[][2] = {{1, 1}, {2, 2}, {8, 8}, {9, 1}};
+    i2w_plan *plan = NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ck_assert_int_eq(i2w_context_set_threads(ctx, cases[i][0]), I2W_OK);
+        i2w_status st = i2w_plan_create(ctx, &d, I2W_OP_FORWARD,
+                                        I2W_ALGO_IM2COL_GEMM, &plan);
+#ifdef I2W_HAVE_OPENBLAS
+        ck_assert_int_eq(st, I2W_OK);
+        ck_assert_uint_eq(i2w_plan_workspace_bytes(plan),
+                          image * (size_t)cases[i][1]);
+        i2w_plan_destroy(plan);
+#else
+        /* nothing to size: the family needs OpenBLAS */
+        ck_assert_int_eq(st, I2W_ERR_UNSUPPORTED);
+#endif
+    }
+#ifdef I2W_HAVE_OPENBLAS
     d.r = d.s = 1;
     ck_assert_int_eq(i2w_plan_create(ctx, &d, I2W_OP_FORWARD,
                                      I2W_ALGO_IM2COL_GEMM, &plan),
                      I2W_OK);
     ck_assert_uint_eq(i2w_plan_workspace_bytes(plan), 0);
     i2w_plan_destroy(plan);
-    i2w_context_destroy(ctx);
-#else
-    /* nothing to size: the family needs OpenBLAS */
-    i2w_context *ctx;
-    i2w_plan *plan = NULL;
-    i2w_conv_desc d = {.n = 1, .c = 1, .h = 4, .w = 4, .k = 1, .r = 1,
-                       .s = 1};
-    ck_assert_int_eq(i2w_context_create(&ctx, I2W_BACKEND_X86), I2W_OK);
-    ck_assert_int_eq(i2w_plan_create(ctx, &d, I2W_OP_FORWARD,
-                                     I2W_ALGO_IM2COL_GEMM, &plan),
-                     I2W_ERR_UNSUPPORTED);
-    i2w_context_destroy(ctx);
 #endif
+    i2w_context_destroy(ctx);
 }
 END_TEST
 

@@ -1,17 +1,22 @@
 /* The IM2COL_GEMM baseline, as frameworks did it: for one image (and one
  * group) at a time, copy every filter window of the input into a column
- * matrix, then one OpenBLAS sgemm (multithreaded by OpenBLAS) multiplies
- * it with the filter straight into y.  Each layout uses its natural form,
- * so no whole-tensor conversion is needed:
+ * matrix, then one OpenBLAS sgemm multiplies it with the filter straight
+ * into y.  Each layout uses its natural form, so no whole-tensor
+ * conversion is needed:
  *   NCHW   y[k][pix]   = w[k][crs]        x col[crs][pix]
  *   NHWC   y[pix][k]   = col[pix][rsc]    x w[k][rsc]^T
  *   CHWN   y[k][pix n] = w[crs][k]^T      x col[crs][pix n]
  * (CHWN8: the same per block of 8 images).  For CHWN the column matrix
  * covers a chunk of output rows whose size matches one image's, so the
- * workspace is one image's column matrix in every layout.  A 1x1 filter
- * with unit stride and no padding needs no copy: x is the column matrix. */
+ * workspace is one image's column matrix per thread in every layout.  A
+ * 1x1 filter with unit stride and no padding needs no copy: x is the
+ * column matrix. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "config.h"
 #include "x86/x86.h"
@@ -25,6 +30,8 @@ typedef struct {
     int crs;      /* reduction length: C/g * R * S */
     int ldn;      /* images per pixel: N for CHWN, 8 for CHWN8, else 1 */
     int rows;     /* output rows per column matrix (CHWN, CHWN8) */
+    int chunks;   /* column matrices per block of images (CHWN, CHWN8) */
+    long units;   /* products: (image or row chunk of a block) x group */
 } geometry;
 
 static geometry geometry_of(const i2w_shape *sh)
@@ -40,6 +47,8 @@ static geometry geometry_of(const i2w_shape *sh)
     /* as many rows as make ho*wo columns, all of them when nothing is
      * copied */
     g.rows = g.unit ? sh->ho : (sh->ho + g.ldn - 1) / g.ldn;
+    g.chunks = (sh->ho + g.rows - 1) / g.rows;
+    g.units = (long)(sh->nb / g.ldn) * g.chunks * sh->g;
     return g;
 }
 
@@ -153,81 +162,128 @@ static void fill_bias(float *c, int m, int n, size_t ldc, const float *bias,
             c[(size_t)i * ldc + j] = by_row ? bias[i] : bias[j];
 }
 
-static void forward_nchw(const i2w_shape *sh, const geometry *ge,
-                         const float *x, const float *w, const float *bias,
-                         float *y, float *col, int threads)
+/* One product: the output rows [ho0, ho1) of image or block b, group g.
+ * NCHW and NHWC always take every row of an image; CHWN a chunk. */
+typedef struct {
+    int b, g, ho0, ho1;
+} product;
+
+static product product_of(const i2w_shape *sh, const geometry *ge, long u)
 {
-    const int howo = sh->ho * sh->wo;
-    const size_t hw = (size_t)sh->h * sh->w;
-    for (int n = 0; n < sh->n; n++)
-        for (int g = 0; g < sh->g; g++) {
-            const float *xg = x + ((size_t)n * sh->c + (size_t)g * sh->cg) * hw;
-            float *yg = y + ((size_t)n * sh->k + (size_t)g * sh->kg) * howo;
-            if (!ge->unit)
-                im2col_planar(sh, xg, col, 0, sh->ho, 1, threads);
-            if (bias)
-                fill_bias(yg, sh->kg, howo, howo, bias + g * sh->kg, 1,
-                          threads);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, sh->kg,
-                        howo, ge->crs, 1.0f, w + (size_t)g * sh->kg * ge->crs,
-                        ge->crs, ge->unit ? xg : col, howo, bias ? 1.0f : 0.0f,
-                        yg, howo);
-        }
+    product p;
+    p.g = (int)(u % sh->g);
+    u /= sh->g;
+    const int chunk = (int)(u % ge->chunks);
+    p.b = (int)(u / ge->chunks);
+    p.ho0 = chunk * ge->rows;
+    p.ho1 = p.ho0 + ge->rows < sh->ho ? p.ho0 + ge->rows : sh->ho;
+    return p;
 }
 
-static void forward_nhwc(const i2w_shape *sh, const geometry *ge,
-                         const float *x, const float *w, const float *bias,
-                         float *y, float *col, int threads)
+/* The input of product p, group offset applied. */
+static const float *product_x(const i2w_shape *sh, const geometry *ge,
+                              const product *p, const float *x)
 {
-    const int howo = sh->ho * sh->wo;
-    const size_t image = (size_t)sh->h * sh->w * sh->c;
-    for (int n = 0; n < sh->n; n++)
-        for (int g = 0; g < sh->g; g++) {
-            const float *xg = x + n * image + (size_t)g * sh->cg;
-            float *yg = y + (size_t)n * howo * sh->k + (size_t)g * sh->kg;
-            if (!ge->unit)
-                im2col_nhwc(sh, xg, col, threads);
-            if (bias)
-                fill_bias(yg, howo, sh->kg, sh->k, bias + g * sh->kg, 0,
-                          threads);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, howo, sh->kg,
-                        ge->crs, 1.0f, ge->unit ? xg : col,
-                        ge->unit ? sh->c : ge->crs,
-                        w + (size_t)g * sh->kg * ge->crs, ge->crs,
-                        bias ? 1.0f : 0.0f, yg, sh->k);
-        }
+    if (sh->layout == I2W_LAYOUT_NHWC)
+        return x + (size_t)p->b * sh->h * sh->w * sh->c + (size_t)p->g * sh->cg;
+    return x + ((size_t)p->b * sh->c + (size_t)p->g * sh->cg) * sh->h *
+                   sh->w * ge->ldn;
 }
 
-/* CHWN, and CHWN8 block by block. */
-static void forward_chwn(const i2w_shape *sh, const geometry *ge,
-                         const float *x, const float *w, const float *bias,
-                         float *y, float *col, int threads)
+/* Columns of product p's output that the sgemm can split (NHWC: rows). */
+static int product_len(const i2w_shape *sh, const geometry *ge,
+                       const product *p)
 {
-    const int e = ge->ldn, nblk = sh->nb / e;
-    const size_t in_plane = (size_t)sh->h * sh->w * e;
-    const size_t plane = (size_t)sh->ho * sh->wo * e;
-    for (int b = 0; b < nblk; b++)
-        for (int g = 0; g < sh->g; g++) {
-            const float *xg = x + ((size_t)b * sh->c + (size_t)g * sh->cg) *
-                                      in_plane;
-            float *yg = y + ((size_t)b * sh->k + (size_t)g * sh->kg) * plane;
-            for (int ho0 = 0; ho0 < sh->ho; ho0 += ge->rows) {
-                const int ho1 = ho0 + ge->rows < sh->ho ? ho0 + ge->rows
-                                                        : sh->ho;
-                const int len = (ho1 - ho0) * sh->wo * e;
-                float *yc = yg + (size_t)ho0 * sh->wo * e;
-                if (!ge->unit)
-                    im2col_planar(sh, xg, col, ho0, ho1, e, threads);
-                if (bias)
-                    fill_bias(yc, sh->kg, len, plane, bias + g * sh->kg, 1,
-                              threads);
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, sh->kg,
-                            len, ge->crs, 1.0f, w + (size_t)g * sh->kg, sh->k,
-                            ge->unit ? xg : col,
-                            ge->unit ? (int)in_plane : len,
-                            bias ? 1.0f : 0.0f, yc, (int)plane);
-            }
-        }
+    return (p->ho1 - p->ho0) * sh->wo * ge->ldn;
+}
+
+/* Copies product p's windows into col (unless x is used in place) and
+ * sets its output to the bias when there is one, on `threads` threads. */
+static void product_prepare(const i2w_shape *sh, const geometry *ge,
+                            const product *p, const float *x,
+                            const float *bias, float *y, float *col,
+                            int threads)
+{
+    const float *xp = product_x(sh, ge, p, x);
+    const size_t plane = (size_t)sh->ho * sh->wo * ge->ldn;
+    const int len = product_len(sh, ge, p);
+    if (!ge->unit) {
+        if (sh->layout == I2W_LAYOUT_NHWC)
+            im2col_nhwc(sh, xp, col, threads);
+        else
+            im2col_planar(sh, xp, col, p->ho0, p->ho1, ge->ldn, threads);
+    }
+    if (!bias)
+        return;
+    bias += (size_t)p->g * sh->kg;
+    if (sh->layout == I2W_LAYOUT_NHWC)
+        fill_bias(y + (size_t)p->b * plane * sh->k + (size_t)p->g * sh->kg,
+                  len, sh->kg, sh->k, bias, 0, threads);
+    else
+        fill_bias(y + ((size_t)p->b * sh->k + (size_t)p->g * sh->kg) * plane +
+                      (size_t)p->ho0 * sh->wo * ge->ldn,
+                  sh->kg, len, plane, bias, 1, threads);
+}
+
+/* Columns [j0, j1) of product p's output (NHWC: its rows of pixels):
+ * one single-threaded sgemm, added to the bias when there is one. */
+static void product_gemm(const i2w_shape *sh, const geometry *ge,
+                         const product *p, const float *x, const float *w,
+                         int with_bias, float *y, const float *col, int j0,
+                         int j1)
+{
+    const float *xp = product_x(sh, ge, p, x);
+    const size_t plane = (size_t)sh->ho * sh->wo * ge->ldn;
+    const int len = product_len(sh, ge, p), crs = ge->crs;
+    const float beta = with_bias ? 1.0f : 0.0f;
+    switch (sh->layout) {
+    case I2W_LAYOUT_NCHW:
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, sh->kg,
+                    j1 - j0, crs, 1.0f, w + (size_t)p->g * sh->kg * crs, crs,
+                    (ge->unit ? xp : col) + j0, len, beta,
+                    y + ((size_t)p->b * sh->k + (size_t)p->g * sh->kg) * plane +
+                        j0,
+                    len);
+        break;
+    case I2W_LAYOUT_NHWC:
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j1 - j0, sh->kg,
+                    crs, 1.0f,
+                    ge->unit ? xp + (size_t)j0 * sh->c : col + (size_t)j0 * crs,
+                    ge->unit ? sh->c : crs, w + (size_t)p->g * sh->kg * crs,
+                    crs, beta,
+                    y + ((size_t)p->b * plane + j0) * sh->k +
+                        (size_t)p->g * sh->kg,
+                    sh->k);
+        break;
+    case I2W_LAYOUT_CHWN:
+    case I2W_LAYOUT_CHWN8:
+        /* in place, x's rows are whole input planes: ldb is the plane */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, sh->kg, j1 - j0,
+                    crs, 1.0f, w + (size_t)p->g * sh->kg, sh->k,
+                    (ge->unit ? xp : col) + j0,
+                    ge->unit ? (int)((size_t)sh->h * sh->w * ge->ldn) : len,
+                    beta,
+                    y + ((size_t)p->b * sh->k + (size_t)p->g * sh->kg) * plane +
+                        (size_t)p->ho0 * sh->wo * ge->ldn + j0,
+                    (int)plane);
+        break;
+    }
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Column matrices the plan holds: one per thread when the products are
+ * shared out among the threads, else one. */
+static int plan_buffers(const geometry *ge, int threads)
+{
+    return ge->units >= threads ? threads : 1;
 }
 
 static i2w_status im2col_create(i2w_plan *plan, i2w_isa isa)
@@ -238,45 +294,78 @@ static i2w_status im2col_create(i2w_plan *plan, i2w_isa isa)
         return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
                         "x86 IM2COL_GEMM: a matrix of this shape exceeds "
                         "the int dimensions of sgemm");
+    int *buffers = malloc(sizeof *buffers);
+    if (!buffers)
+        return i2w_fail(plan->ctx, I2W_ERR_OUT_OF_MEMORY,
+                        "x86 IM2COL_GEMM: out of host memory");
+    *buffers = plan_buffers(&g, plan->ctx->threads);
     const size_t elems = col_elems(&plan->shape, &g);
     plan->workspace = NULL;
-    plan->workspace_bytes = elems * sizeof(float);
+    plan->workspace_bytes = 0;
     if (elems) {
-        i2w_status st = i2w_host_alloc(plan->ctx, &plan->workspace,
-                                       plan->workspace_bytes);
+        const size_t bytes = elems * sizeof(float) * (size_t)*buffers;
+        i2w_status st = i2w_host_alloc(plan->ctx, &plan->workspace, bytes);
         if (st) {
-            plan->workspace_bytes = 0;
+            free(buffers);
             return st;
         }
+        plan->workspace_bytes = bytes;
     }
+    plan->priv = buffers;
     return I2W_OK;
 }
 
+/* OpenBLAS runs single-threaded and the threads are OpenMP's: either the
+ * products are shared out, one column matrix per thread, or, with fewer
+ * products than threads, each product's copy and sgemm are split among
+ * them.  (Letting OpenBLAS's own threads run the sgemm while libgomp's
+ * spin after the copy oversubscribes the cores: measured 2-3x slower on 2
+ * threads.) */
 static i2w_status im2col_execute(i2w_plan *plan, const float *x,
                                  const float *w, const float *bias, float *y)
 {
     const i2w_shape *sh = &plan->shape;
     const geometry g = geometry_of(sh);
-    const int threads = plan->ctx->threads;
-    openblas_set_num_threads(threads);
-    switch (sh->layout) {
-    case I2W_LAYOUT_NCHW:
-        forward_nchw(sh, &g, x, w, bias, y, plan->workspace, threads);
-        break;
-    case I2W_LAYOUT_NHWC:
-        forward_nhwc(sh, &g, x, w, bias, y, plan->workspace, threads);
-        break;
-    case I2W_LAYOUT_CHWN:
-    case I2W_LAYOUT_CHWN8:
-        forward_chwn(sh, &g, x, w, bias, y, plan->workspace, threads);
-        break;
+    const int threads = plan->ctx->threads, buffers = *(int *)plan->priv;
+    float *ws = plan->workspace;
+    const size_t col = col_elems(sh, &g);
+    openblas_set_num_threads(1);
+    if (buffers > 1 && g.units >= threads) {
+        const int t = threads < buffers ? threads : buffers;
+        (void)t;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(t) schedule(dynamic)
+#endif
+        for (long u = 0; u < g.units; u++) {
+            const product p = product_of(sh, &g, u);
+            float *mine = ws ? ws + (size_t)thread_id() * col : NULL;
+            product_prepare(sh, &g, &p, x, bias, y, mine, 1);
+            product_gemm(sh, &g, &p, x, w, bias != NULL, y, mine, 0,
+                         product_len(sh, &g, &p));
+        }
+        return I2W_OK;
+    }
+    for (long u = 0; u < g.units; u++) {
+        const product p = product_of(sh, &g, u);
+        const int len = product_len(sh, &g, &p);
+        /* slices of whole cache lines */
+        const int slice = ((len + threads - 1) / threads + 15) / 16 * 16;
+        product_prepare(sh, &g, &p, x, bias, y, ws, threads);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+        for (int j0 = 0; j0 < len; j0 += slice)
+            product_gemm(sh, &g, &p, x, w, bias != NULL, y, ws, j0,
+                         j0 + slice < len ? j0 + slice : len);
     }
     return I2W_OK;
 }
 
 static void im2col_destroy(i2w_plan *plan)
 {
+    free(plan->priv);
     i2w_host_free(plan->ctx, plan->workspace);
+    plan->priv = NULL;
     plan->workspace = NULL;
     plan->workspace_bytes = 0;
 }
