@@ -93,7 +93,7 @@ typedef struct {
     int c_out, r, s;
     int stride_h, stride_w;         /* 0 means 1 */
     int pad_h, pad_w;
-    int output_pad_h, output_pad_w; /* each < its stride (or dilation) */
+    int output_pad_h, output_pad_w; /* each < its stride */
     int dilation_h, dilation_w;     /* 0 means 1 */
     int groups;                     /* 0 means 1 */
     i2w_layout layout;

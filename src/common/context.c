@@ -109,6 +109,7 @@ i2w_status i2w_context_create_device(i2w_context **ctx, i2w_backend backend,
         return i2w_last_fail(I2W_ERR_INVALID_ARGUMENT,
                              "i2w_context_create: device = %d invalid: "
                              "must be >= 0", device);
+    *ctx = NULL; /* a failed call leaves no stale handle behind */
     i2w_backend asked = backend;
     i2w_status st = choose(&backend);
     if (st)
