@@ -72,15 +72,24 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     size_t hb = div_up(I2W_IM2WIN_UNIT_PIXELS, sh->wo);
     if (hb > I2W_IM2WIN_WINDOW_BYTES / row_bytes)
         hb = I2W_IM2WIN_WINDOW_BYTES / row_bytes;
-    const size_t group_row_bytes =
-        (size_t)sh->wo * sh->k * cfg->ng * sizeof(float);
-    if (batch_minor && hb > I2W_IM2WIN_GROUP_BYTES / group_row_bytes)
-        hb = I2W_IM2WIN_GROUP_BYTES / group_row_bytes;
-    /* small batches: cut rows finer so every thread gets two units */
-    size_t want = div_up(2 * (size_t)threads, ngroups);
-    if (hb > (size_t)div_up(sh->ho, want))
-        hb = div_up(sh->ho, want);
     cfg->hb = balanced(sh->ho, hb);
+    /* CHWN/CHWN8 units write a float per image in every line of their
+     * output: split the channels until that output fits in L2 */
+    cfg->kparts = 1;
+    if (batch_minor)
+        cfg->kparts = div_up((size_t)cfg->hb * sh->wo * sh->k * cfg->ng *
+                                 sizeof(float), I2W_IM2WIN_GROUP_BYTES);
+    /* too few units for the threads: split the channels (the window is
+     * then built once per part), then the rows (each filter element is
+     * then used on fewer pixels per pass) */
+    const int units = div_up(sh->ho, cfg->hb) * ngroups;
+    if (units * cfg->kparts < 2 * threads)
+        cfg->kparts = div_up(2 * (size_t)threads, units);
+    if (cfg->kparts > cfg->nkp)
+        cfg->kparts = cfg->nkp;
+    size_t want = div_up(2 * (size_t)threads, (size_t)ngroups * cfg->kparts);
+    if ((size_t)div_up(sh->ho, cfg->hb) < want)
+        cfg->hb = balanced(sh->ho, div_up(sh->ho, want));
     cfg->threads = threads;
 
     /* per-thread pieces start on a cache line */

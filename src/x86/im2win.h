@@ -2,7 +2,9 @@
  *
  * One scheme serves the four layouts.  A work unit is a block of `hb`
  * output rows of one image (of `ng` images for CHWN and CHWN8, whose
- * output interleaves them), done image after image.  For each group, the unit copies the R input rows
+ * output interleaves them), done image after image, for all output
+ * channels or, when there are too few units for the threads otherwise,
+ * for one of `kparts` ranges of filter panels.  For each group, the unit copies the R input rows
  * that each of its output rows covers into a window laid out
  *     [channel chunk][row][column][R][channels of the chunk]
  * (padding rows and columns written as zeros inside the window only), so
@@ -40,6 +42,7 @@ typedef struct {
     int cb;     /* input channels per reduction chunk (last may be less) */
     int hb;     /* output rows per work unit (last may be less) */
     int ng;     /* images per work unit (last may be less) */
+    int kparts; /* work units splitting a group's panels */
     int wp;     /* window columns: (wo-1)*sw + (s-1)*dw + 1 */
     int threads;       /* threads the workspace is sized for */
     size_t win_elems;  /* window floats per thread */

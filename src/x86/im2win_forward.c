@@ -61,18 +61,19 @@ static void tile_store(const i2w_im2win_cfg *cfg, const float *tile,
         }
 }
 
-/* All output channels of group g for `rows` output rows from ho0 of image
- * n, the window of the group already built in win. */
+/* Filter panels [kp0, kp1) of group g for `rows` output rows from ho0 of
+ * image n, the window of the group already built in win. */
 static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                        const float *packed, const float *bias, float *y,
-                       float *tile, int n, int g, int ho0, int rows)
+                       float *tile, int n, int g, int ho0, int rows, int kp0,
+                       int kp1)
 {
     const i2w_shape *sh = &cfg->sh;
     const int nblk = (sh->wo + cfg->mr - 1) / cfg->mr;
     const int nhwc = sh->layout == I2W_LAYOUT_NHWC;
     float *yn = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
                                    n, 0, ho0, 0);
-    for (int kp = 0; kp < cfg->nkp; kp++) {
+    for (int kp = kp0; kp < kp1; kp++) {
         const int kabs = g * sh->kg + kp * cfg->nr;
         const int nk = sh->kg - kp * cfg->nr < cfg->nr ? sh->kg - kp * cfg->nr
                                                        : cfg->nr;
@@ -122,7 +123,7 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
     const int panels = sh->g * cfg->nkp;
     const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
     const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
-    const int units = nhb * ngroups;
+    const int units = nhb * ngroups * cfg->kparts;
     /* One parallel region, and units handed out one at a time: on a
      * shared machine a thread that loses its core for a while does not
      * hold the others back at the end. */
@@ -137,7 +138,11 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                                                   i % cfg->nkp, packed);
 #pragma omp for schedule(dynamic)
         for (int u = 0; u < units; u++) {
-            const int ho0 = u / ngroups * cfg->hb, n0 = u % ngroups * cfg->ng;
+            /* unit = (row block, image group, part of the panels) */
+            const int kq = u % cfg->kparts, v = u / cfg->kparts;
+            const int ho0 = v / ngroups * cfg->hb, n0 = v % ngroups * cfg->ng;
+            const int kp0 = kq * cfg->nkp / cfg->kparts,
+                      kp1 = (kq + 1) * cfg->nkp / cfg->kparts;
             const int rows = sh->ho - ho0 < cfg->hb ? sh->ho - ho0 : cfg->hb;
             const int n1 = sh->n - n0 < cfg->ng ? sh->n : n0 + cfg->ng;
             for (int n = n0; n < n1; n++) {
@@ -147,7 +152,7 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                     I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, ho0, rows,
                                                       win);
                     group_rows(cfg, win, packed, bias, y, tile, n, g, ho0,
-                               rows);
+                               rows, kp0, kp1);
                 }
             }
         }
