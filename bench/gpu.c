@@ -37,8 +37,9 @@ void *bench_gpu_stream(void)
 const bench_timer *bench_gpu_attach(i2w_context *ctx, char *msg,
                                     size_t msglen)
 {
-    cudaError_t err = cudaStreamCreateWithFlags(&stream,
-                                                cudaStreamNonBlocking);
+    /* a blocking stream: work on it waits for copies the library may
+     * queue on the legacy default stream (uploads, the NaN poison) */
+    cudaError_t err = cudaStreamCreate(&stream);
     if (err == cudaSuccess)
         err = cudaEventCreate(&event[0]);
     if (err == cudaSuccess)

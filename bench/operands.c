@@ -179,6 +179,8 @@ int bench_case_poison(bench_case *c)
     for (size_t i = 0; i < bytes / sizeof *nan; i++)
         nan[i] = NAN;
     i2w_status st = i2w_upload(c->ctx, c->out, nan, bytes);
+    if (st == I2W_OK) /* the poison lands before the run, on any stream */
+        st = i2w_synchronize(c->ctx);
     free(nan);
     return st == I2W_OK ? 0 : -1;
 }
