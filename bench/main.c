@@ -309,9 +309,8 @@ static int prepare_backend(bench_env *e, char *title, size_t len)
     else if (run_forked(peak_alone, &job, &e->peak, sizeof e->peak, &why) < 0)
         e->peak = 0;
     snprintf(title, len, "%s: peak %.1f GFLOP/s (measured: %s FMA probe, "
-             "%d threads)", i2w_context_describe(e->ctx), e->peak,
-             used ? used : "no",
-             threads);
+             "%d thread%s)", i2w_context_describe(e->ctx), e->peak,
+             used ? used : "no", threads, threads == 1 ? "" : "s");
     return 0;
 }
 

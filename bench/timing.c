@@ -53,10 +53,13 @@ int bench_measure(const bench_runner *r, const bench_timer *t, int reps,
                   size_t notelen)
 {
     double first;
-    /* the warm-up run also sizes the default repetition count */
+    /* warm-up: page faults, caches, lazy initialisation (GPU modules) */
     if (timed_run(r, t, &first, note, notelen))
         return -1;
     if (reps <= 0) {
+        /* a second run, free of the warm-up's costs, sizes the count */
+        if (timed_run(r, t, &first, note, notelen))
+            return -1;
         double want = target_s * 1e3 / (first > 1e-3 ? first : 1e-3);
         reps = want < MIN_REPS ? MIN_REPS
                : want > MAX_REPS ? MAX_REPS
