@@ -346,11 +346,12 @@ static int run_backend(bench_env *e, i2w_backend b, const bench_layer *layers,
     } else {
         printf("\n== %s: not run: %s\n", e->backend, title);
     }
+    /* the context may still use its stream while it shuts down */
+    i2w_context_destroy(e->ctx);
 #ifdef I2W_HAVE_CUDA
     if (e->cuda)
         bench_gpu_release();
 #endif
-    i2w_context_destroy(e->ctx);
     return rc;
 }
 
@@ -368,6 +369,17 @@ static int select_layers(const char *names, bench_layer *layers, int count)
     return kept ? kept : -1;
 }
 
+/* Run from a build tree before `make install`, the bench uses the CUDA
+ * plugin built beside it, as the tests do; an installed plugin, or one
+ * named by IM2WIN_CUDA_PLUGIN, takes precedence. */
+static void use_build_tree_plugin(void)
+{
+    if (!getenv("IM2WIN_CUDA_PLUGIN") &&
+        access(I2W_BENCH_INSTALLED_PLUGIN, R_OK) != 0 &&
+        access(I2W_BENCH_BUILD_PLUGIN, R_OK) == 0)
+        setenv("IM2WIN_CUDA_PLUGIN", I2W_BENCH_BUILD_PLUGIN, 0);
+}
+
 int main(int argc, char **argv)
 {
     bench_options o;
@@ -379,6 +391,7 @@ int main(int argc, char **argv)
     if (o.threads)
         omp_set_num_threads(o.threads);
 #endif
+    use_build_tree_plugin();
     if (o.info)
         return bench_info(&o);
 
