@@ -55,13 +55,16 @@ static const op_algos op_table[] = {
                                  { I2W_ALGO_DIRECT }, 1 },
 };
 
-static void progress(const char *fmt, const char *a, const char *b,
-                     const char *c, const char *d)
+/* What runs now, on one terminal line that the next one replaces (NULL
+ * clears it); nothing when stderr is not a terminal. */
+static void progress(const bench_row *row)
 {
     if (!isatty(STDERR_FILENO))
         return;
-    fprintf(stderr, "\r\033[K");
-    fprintf(stderr, fmt, a, b, c, d);
+    fputs("\r\033[K", stderr);
+    if (row)
+        fprintf(stderr, "%s %s %s %s ...", row->backend, row->layer,
+                row->layout, row->algo);
 }
 
 /* Entry i < nalgos is an im2win algorithm, i == nalgos the library. */
@@ -217,8 +220,7 @@ static int run_group(const bench_env *e, const bench_output *out,
         snprintf(row->layer, sizeof row->layer, "%s", layer->name);
         snprintf(row->algo, sizeof row->algo, "%s",
                  i < e->nalgos ? i2w_algo_name(e->algo[i]) : e->lib->name);
-        progress("%s %s %s %s ...", e->backend, layer->name, row->layout,
-                 row->algo);
+        progress(row);
         if (forked) {
             entry_job job = { e, &d, seed, i };
             const char *why;
@@ -243,7 +245,7 @@ static int run_group(const bench_env *e, const bench_output *out,
     }
     if (have_case)
         bench_case_free(&c);
-    progress("%s%s%s%s", "", "", "", "");
+    progress(NULL);
     speedups(e, rows, entries);
     for (int i = 0; i < entries; i++)
         bench_output_row(out, &rows[i]);
