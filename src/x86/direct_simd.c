@@ -67,10 +67,11 @@ I2W_INLINE float v_hsum(vf v) { return _mm512_reduce_add_ps(v); }
 #else /* AVX2 + FMA */
 #define VL 8
 #define DIRECT_FORWARD i2w_x86_direct_forward_avx2
-/* 16 vector registers: accumulators + the operands of one step fit */
+/* 16 vector registers: accumulators, the x vectors of a step and their
+ * load masks (vectors too) must fit */
 #define NHWC_PB 2
 #define NHWC_KB 4
-#define CHWN_PB 3
+#define CHWN_PB 2
 #define CHWN_KB 4
 typedef __m256 vf;
 typedef __m256i vi;
