@@ -66,6 +66,15 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     constexpr int B_NP = BN / B_TP; /* pixels per thread */
     constexpr int B_NR = BK / B_TR; /* reduction rows per thread */
     constexpr int A_V = BM * BK / T / 4; /* float4 of A per thread */
+    /* Pixel-major layouts keep pixels h*64 + tx + 16*q (q < 4) of a thread
+     * in one 16-byte vector of shared memory (column permuted on store),
+     * so a warp's output stores cover 16 consecutive pixels: coalesced in
+     * every layout whose pixels are the output's fastest dimension.  NHWC
+     * (channels fastest) keeps 4 consecutive pixels per vector. */
+    auto column = [](int pix) {
+        return RED_MAJOR ? pix
+                         : (pix & ~63) | ((pix & 15) << 2) | ((pix >> 4) & 3);
+    };
 
     extern __shared__ int red_s[];
     __shared__ __align__(16) float as[2][BK][BM];
@@ -139,7 +148,7 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
         for (int j = 0; j < B_NR; j++)
 #pragma unroll
             for (int i = 0; i < B_NP; i++)
-                bs[buf][tr + j * B_TR][tp + i * B_TP] = breg[j][i];
+                bs[buf][tr + j * B_TR][column(tp + i * B_TP)] = breg[j][i];
     };
 
     load(0);
@@ -175,7 +184,9 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     const int k_total = gridDim.z / p.splits * p.kg;
 #pragma unroll
     for (int j = 0; j < 8; j++) {
-        unsigned pix = (unsigned)(p0 + (j >> 2) * (BN / 2) + tx * 4 + (j & 3));
+        unsigned pix = (unsigned)(p0 + (j >> 2) * (BN / 2) +
+                                  (RED_MAJOR ? tx * 4 + (j & 3)
+                                             : tx + 16 * (j & 3)));
         if (pix >= (unsigned)p.pixels)
             continue;
         float *y;

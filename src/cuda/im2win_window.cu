@@ -11,25 +11,31 @@
  * for CHWN, (n/8, c) for CHWN8; a "unit" is what lies below a column. */
 #include "cuda/plugin.h"
 
+/* One warp per window row (plane, ho, r): the row's index arithmetic is
+ * done once, then the lanes stream its Wq*unit floats, reading zeros
+ * where the row or the column falls in the padding. */
 __global__ void i2w_cuda_im2win_window_kernel(
-    const float *__restrict__ x, float *__restrict__ win, unsigned total,
-    i2w_cuda_divisor row_len, i2w_cuda_divisor div_r,
-    i2w_cuda_divisor div_ho, int h, int wu, long long hwu, int sh, int ph,
-    int dh, int pwu)
+    const float *__restrict__ x, float *__restrict__ win, unsigned rows,
+    int row_len, i2w_cuda_divisor div_r, i2w_cuda_divisor div_ho, int h,
+    int wu, long long hwu, int sh, int ph, int dh, int pwu)
 {
-    for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < total;
-         i += gridDim.x * blockDim.x) {
-        unsigned row = i2w_cuda_div(i, row_len);
-        int j = (int)(i - row * row_len.d) - pwu;
+    const int lane = threadIdx.x & 31;
+    const unsigned warps = gridDim.x * blockDim.x / 32;
+    for (unsigned row = (blockIdx.x * blockDim.x + threadIdx.x) / 32;
+         row < rows; row += warps) {
         unsigned t = i2w_cuda_div(row, div_r);
         int r = (int)(row - t * div_r.d);
         unsigned plane = i2w_cuda_div(t, div_ho);
         int ho = (int)(t - plane * div_ho.d);
         int hh = ho * sh - ph + r * dh;
-        float v = 0.0f;
-        if (hh >= 0 && hh < h && j >= 0 && j < wu)
-            v = __ldg(x + plane * hwu + (long long)hh * wu + j);
-        win[i] = v;
+        /* a row in the vertical padding reads nothing: an empty range */
+        bool inside = hh >= 0 && hh < h;
+        int lo = inside ? pwu : row_len, hi = pwu + wu;
+        const float *src =
+            x + plane * hwu + (inside ? (long long)hh * wu - pwu : 0);
+        float *dst = win + (size_t)row * row_len;
+        for (int j = lane; j < row_len; j += 32)
+            dst[j] = j >= lo && j < hi ? __ldg(src + j) : 0.0f;
     }
 }
 
@@ -37,11 +43,10 @@ i2w_status i2w_cuda_im2win_window(i2w_context *ctx, const float *x,
                                   float *win, int planes, int unit,
                                   const i2w_shape *sh, int wq)
 {
-    unsigned total = (unsigned)planes * sh->ho * sh->r * wq * unit;
-    i2w_cuda_im2win_window_kernel<<<i2w_cuda_blocks(total, 256), 256, 0,
+    unsigned rows = (unsigned)planes * sh->ho * sh->r;
+    i2w_cuda_im2win_window_kernel<<<i2w_cuda_blocks(rows, 8), 256, 0,
                                     i2w_cuda_stream(ctx)>>>(
-        x, win, total, i2w_cuda_divisor_make((unsigned)(wq * unit)),
-        i2w_cuda_divisor_make((unsigned)sh->r),
+        x, win, rows, wq * unit, i2w_cuda_divisor_make((unsigned)sh->r),
         i2w_cuda_divisor_make((unsigned)sh->ho), sh->h, sh->w * unit,
         (long long)sh->h * sh->w * unit, sh->sh, sh->ph, sh->dh,
         sh->pw * unit);
