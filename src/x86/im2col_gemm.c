@@ -315,21 +315,18 @@ static i2w_status im2col_create(i2w_plan *plan, i2w_isa isa)
     return I2W_OK;
 }
 
-/* OpenBLAS runs single-threaded and the threads are OpenMP's: either the
- * products are shared out, one column matrix per thread, or, with fewer
- * products than threads, each product's copy and sgemm are split among
- * them.  (Letting OpenBLAS's own threads run the sgemm while libgomp's
- * spin after the copy oversubscribes the cores: measured 2-3x slower on 2
- * threads.) */
-static i2w_status im2col_execute(i2w_plan *plan, const float *x,
-                                 const float *w, const float *bias, float *y)
+/* The threads are OpenMP's: either the products are shared out, one
+ * column matrix per thread, or, with fewer products than threads, each
+ * product's copy and sgemm are split among them.  Every sgemm is
+ * single-threaded. */
+static void run_products(const i2w_plan *plan, const float *x, const float *w,
+                         const float *bias, float *y)
 {
     const i2w_shape *sh = &plan->shape;
     const geometry g = geometry_of(sh);
     const int threads = plan->ctx->threads, buffers = *(int *)plan->priv;
     float *ws = plan->workspace;
     const size_t col = col_elems(sh, &g);
-    openblas_set_num_threads(1);
     if (buffers > 1 && g.units >= threads) {
         const int t = threads < buffers ? threads : buffers;
         (void)t;
@@ -343,7 +340,7 @@ static i2w_status im2col_execute(i2w_plan *plan, const float *x,
             product_gemm(sh, &g, &p, x, w, bias != NULL, y, mine, 0,
                          product_len(sh, &g, &p));
         }
-        return I2W_OK;
+        return;
     }
     for (long u = 0; u < g.units; u++) {
         const product p = product_of(sh, &g, u);
@@ -358,6 +355,19 @@ static i2w_status im2col_execute(i2w_plan *plan, const float *x,
             product_gemm(sh, &g, &p, x, w, bias != NULL, y, ws, j0,
                          j0 + slice < len ? j0 + slice : len);
     }
+}
+
+/* OpenBLAS's own threads would run beside libgomp's, which spin a while
+ * after each copy: on 2 cores that oversubscription measured 2-3x slower
+ * than single-threaded sgemm calls on OpenMP threads.  The caller's
+ * OpenBLAS thread count is restored. */
+static i2w_status im2col_execute(i2w_plan *plan, const float *x,
+                                 const float *w, const float *bias, float *y)
+{
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    run_products(plan, x, w, bias, y);
+    openblas_set_num_threads(blas_threads);
     return I2W_OK;
 }
 
