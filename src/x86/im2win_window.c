@@ -3,6 +3,8 @@
  * rows and then the chunk's channels innermost.  Rows and columns falling
  * in the padding are zeroed in the window; the input itself is never
  * padded. */
+#include <limits.h>
+
 #include "x86/im2win_isa.h"
 
 /* n contiguous floats: whole vectors, then a masked tail (a window column
@@ -54,7 +56,21 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
             copy_floats(dst + j * col, src + (j - sh->pw) * cfg->xs_w, cbn);
         return;
     }
-    /* channel-strided layouts: walk each channel's row in input order */
+    /* channel-strided layouts: gather I2W_VL channels of a column at a
+     * time while their offsets fit the 32-bit indices */
+    if (cfg->xs_c <= INT_MAX / I2W_VL) {
+        const i2w_vindex idx = i2w_vindex_strided((int)cfg->xs_c);
+        for (int c = 0; c < cbn; c += I2W_VL) {
+            const i2w_vmask m =
+                i2w_vmask_first(cbn - c < I2W_VL ? cbn - c : I2W_VL);
+            const float *s = src + c * cfg->xs_c;
+            for (int j = lo; j < hi; j++)
+                i2w_vstore_m(dst + j * col + c, m,
+                             i2w_vgather_m(s + (j - sh->pw) * cfg->xs_w,
+                                           idx, m));
+        }
+        return;
+    }
     for (int c = 0; c < cbn; c++) {
         const float *s = src + c * cfg->xs_c;
         for (int j = lo; j < hi; j++)
