@@ -39,6 +39,7 @@ I2W_INLINE vi vi_lin(vi v, int mul, int add)
     return _mm512_add_epi32(_mm512_mullo_epi32(v, _mm512_set1_epi32(mul)),
                             _mm512_set1_epi32(add));
 }
+I2W_INLINE vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
 I2W_INLINE vm m_none(void) { return 0; }
 I2W_INLINE vm m_all(void) { return 0xffff; }
 I2W_INLINE vm m_and(vm a, vm b) { return a & b; }
@@ -86,6 +87,7 @@ I2W_INLINE vi vi_lin(vi v, int mul, int add)
     return _mm256_add_epi32(_mm256_mullo_epi32(v, _mm256_set1_epi32(mul)),
                             _mm256_set1_epi32(add));
 }
+I2W_INLINE vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
 I2W_INLINE vm m_none(void) { return _mm256_setzero_si256(); }
 I2W_INLINE vm m_all(void) { return _mm256_set1_epi32(-1); }
 I2W_INLINE vm m_and(vm a, vm b) { return _mm256_and_si256(a, b); }
@@ -139,8 +141,8 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 /* NCHW tiles, at most NCHW_KB output channels x NCHW_NV vectors of output
  * columns (16 accumulators: spills on AVX2 only for the rare partial
  * tile).  At unit stride a row vector is one load: 4 channels x 2
- * vectors.  A strided row is gathered, which costs more: 8 channels share
- * each gather. */
+ * vectors.  A strided row, or a vector of several narrow rows, is
+ * gathered, which costs more: 8 channels share each gather. */
 #define NCHW_KB 8
 #define NCHW_NV 2
 #define NCHW_UNIT_KB 4
@@ -149,23 +151,24 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 #define NCHW_STRIDED_NV 1
 
 /* NCHW and CHWN split the work into tasks of (image or block of images,
- * group, block of kblk output channels, output row), rows innermost, so a
- * thread's consecutive tasks share the filter block and most input rows. */
+ * group, block of kblk output channels, output row or group of rows),
+ * rows innermost, so a thread's consecutive tasks share the filter block
+ * and most input rows. */
 typedef struct {
-    int n, g, k0, kb, ho;
+    int n, g, k0, kb, row;
 } task;
 
-static long task_count(const i2w_shape *sh, int outer, int kblk)
+static long task_count(const i2w_shape *sh, int outer, int kblk, int rows)
 {
-    return (long)outer * sh->g * ((sh->kg + kblk - 1) / kblk) * sh->ho;
+    return (long)outer * sh->g * ((sh->kg + kblk - 1) / kblk) * rows;
 }
 
-static task task_of(const i2w_shape *sh, long t, int kblk)
+static task task_of(const i2w_shape *sh, long t, int kblk, int rows)
 {
     const int nkb = (sh->kg + kblk - 1) / kblk;
     task k;
-    k.ho = (int)(t % sh->ho);
-    t /= sh->ho;
+    k.row = (int)(t % rows);
+    t /= rows;
     const int kbi = (int)(t % nkb);
     t /= nkb;
     k.g = (int)(t % sh->g);
@@ -242,28 +245,86 @@ I2W_INLINE void nchw_tile(const i2w_shape *sh, const float *x,
                         m_range(wo0 + j * VL, 1, sh->wo));
 }
 
+/* Output rows narrower than half a vector: one vector holds q = VL/Wo
+ * whole rows [ho, ho + q), lane l at pixel (ho + l/Wo, l%Wo), so it is
+ * contiguous in y; x is gathered.  dr, col: each lane's row offset and
+ * column; used: the lanes below q*Wo.  Arguments otherwise as nchw_tile's,
+ * kb up to NCHW_KB. */
+I2W_INLINE void nchw_rows_tile(const i2w_shape *sh, vi dr, vi col, vm used,
+                               const float *x, const float *w,
+                               const float *bias, float *y, int ho, int kb)
+{
+    const size_t hw = (size_t)sh->h * sh->w, rs = (size_t)sh->r * sh->s;
+    const size_t wk = (size_t)sh->cg * rs, howo = (size_t)sh->ho * sh->wo;
+    vf acc[NCHW_KB];
+    UNROLL
+    for (int i = 0; i < NCHW_KB; i++)
+        acc[i] = bias && i < kb ? v_set1(bias[i]) : v_zero();
+    for (int r = 0; r < sh->r; r++) {
+        const vi hi = vi_lin(dr, sh->sh, ho * sh->sh - sh->ph + r * sh->dh);
+        const vm mr = m_and(used, m_in(hi, sh->h));
+        const vi row = vi_lin(hi, sh->w, 0);
+        for (int s = 0; s < sh->s; s++) {
+            const vi wi = vi_lin(col, sh->sw, s * sh->dw - sh->pw);
+            const vm m = m_and(mr, m_in(wi, sh->w));
+            const vi idx = vi_add(row, wi);
+            const float *xp = x, *wp = w + (size_t)r * sh->s + s;
+            for (int c = 0; c < sh->cg; c++, xp += hw, wp += rs) {
+                const vf xv = v_gather(xp, idx, m);
+                UNROLL
+                for (int i = 0; i < NCHW_KB; i++)
+                    if (i < kb)
+                        acc[i] = v_fma(v_set1(wp[i * wk]), xv, acc[i]);
+            }
+        }
+    }
+    const vm ms = m_and(used, m_in(vi_lin(dr, 1, ho), sh->ho));
+    UNROLL
+    for (int i = 0; i < NCHW_KB; i++)
+        if (i < kb)
+            v_store(y + i * howo, acc[i], ms);
+}
+
 static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
                          const float *bias, float *y, int threads)
 {
     const size_t hw = (size_t)sh->h * sh->w, howo = (size_t)sh->ho * sh->wo;
     const size_t wk = (size_t)sh->cg * sh->r * sh->s;
     const int unit = sh->sw == 1;
-    const int kblk = unit ? NCHW_UNIT_KB : NCHW_STRIDED_KB;
+    /* rows per vector: several when a row fills less than half of one */
+    const int q = 2 * sh->wo <= VL ? VL / sh->wo : 1;
+    const int kblk = unit && q == 1 ? NCHW_UNIT_KB : NCHW_STRIDED_KB;
     const int nvmax = unit ? NCHW_UNIT_NV : NCHW_STRIDED_NV;
-    const long tasks = task_count(sh, sh->n, kblk);
+    const int rows = (sh->ho + q - 1) / q;
+    int dr_lane[VL], col_lane[VL];
+    for (int l = 0; l < VL; l++) {
+        dr_lane[l] = l / sh->wo;
+        col_lane[l] = l % sh->wo;
+    }
+    const vi dr = vi_load(dr_lane), col = vi_load(col_lane);
+    const vm used = m_range(0, 1, q * sh->wo);
+    const long tasks = task_count(sh, sh->n, kblk, rows);
     (void)threads;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
     for (long t = 0; t < tasks; t++) {
-        const task tk = task_of(sh, t, kblk);
-        const int ho = tk.ho, k0 = tk.k0, kb = tk.kb;
+        const task tk = task_of(sh, t, kblk, rows);
+        const int ho = tk.row * q, k0 = tk.k0, kb = tk.kb;
         const float *xg =
             x + ((size_t)tk.n * sh->c + (size_t)tk.g * sh->cg) * hw;
         const float *wg = w + (size_t)k0 * wk;
         const float *bg = bias ? bias + k0 : NULL;
         float *yg =
             y + ((size_t)tk.n * sh->k + k0) * howo + (size_t)ho * sh->wo;
+        if (q > 1) {
+            if (kb == NCHW_STRIDED_KB)
+                nchw_rows_tile(sh, dr, col, used, xg, wg, bg, yg, ho,
+                               NCHW_STRIDED_KB);
+            else
+                nchw_rows_tile(sh, dr, col, used, xg, wg, bg, yg, ho, kb);
+            continue;
+        }
         for (int wo0 = 0; wo0 < sh->wo; wo0 += nvmax * VL) {
             const int nv = min_int(nvmax, (sh->wo - wo0 + VL - 1) / VL);
             if (unit && kb == NCHW_UNIT_KB && nv == NCHW_UNIT_NV)
@@ -527,14 +588,14 @@ static void chwn_forward(const i2w_shape *sh, const float *x, const float *w,
     const size_t yplane = (size_t)sh->ho * sh->wo * ldn;
     const chwn_lanes ln = chwn_lanes_of(ldn, sh->sw);
     const int wo_step = CHWN_PB * ln.q;
-    const long tasks = task_count(sh, nblk, CHWN_KB);
+    const long tasks = task_count(sh, nblk, CHWN_KB, sh->ho);
     (void)threads;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
     for (long t = 0; t < tasks; t++) {
-        const task tk = task_of(sh, t, CHWN_KB);
-        const int ho = tk.ho, k0 = tk.k0, kb = tk.kb;
+        const task tk = task_of(sh, t, CHWN_KB, sh->ho);
+        const int ho = tk.row, k0 = tk.k0, kb = tk.kb;
         const float *xg = x + tk.n * xblk +
                           (size_t)tk.g * sh->cg * sh->h * sh->w * ldn;
         const float *bg = bias ? bias + k0 : NULL;
