@@ -29,6 +29,35 @@ static void zero_floats(float *dst, int n)
         i2w_vstore_m(dst + i, i2w_vmask_first(n - i), i2w_vzero());
 }
 
+/* NCHW: each channel's input row is contiguous, so blocks of I2W_VL
+ * channels x I2W_VL columns are loaded along the rows and transposed into
+ * the window's columns in registers. */
+static void window_cols_planar(const i2w_im2win_cfg *cfg, const float *src,
+                               int cbn, int lo, int hi, float *dst)
+{
+    const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
+    for (int c0 = 0; c0 < cbn; c0 += I2W_VL) {
+        const int nc = cbn - c0 < I2W_VL ? cbn - c0 : I2W_VL;
+        const i2w_vmask mc = i2w_vmask_first(nc);
+        for (int j0 = lo; j0 < hi; j0 += I2W_VL) {
+            const int nj = hi - j0 < I2W_VL ? hi - j0 : I2W_VL;
+            const i2w_vmask mj = i2w_vmask_first(nj);
+            const float *s = src + (c0 * cfg->xs_c + j0 - cfg->sh.pw);
+            i2w_vec v[I2W_VL];
+            I2W_UNROLL for (int t = 0; t < I2W_VL; t++)
+                v[t] = t >= nc        ? i2w_vzero()
+                       : nj == I2W_VL ? i2w_vload(s + t * cfg->xs_c)
+                                      : i2w_vload_m(s + t * cfg->xs_c, mj);
+            i2w_vtranspose(v);
+            I2W_UNROLL for (int u = 0; u < I2W_VL; u++) {
+                if (u >= nj)
+                    break;
+                i2w_vstore_m(dst + (j0 + u) * col + c0, mc, v[u]);
+            }
+        }
+    }
+}
+
 /* One window row (tap row r of one output row): wp columns, R*cbn apart,
  * of cbn channels each.  src is input row h of the chunk's first channel,
  * or NULL when h is in the padding. */
@@ -56,8 +85,12 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
             copy_floats(dst + j * col, src + (j - sh->pw) * cfg->xs_w, cbn);
         return;
     }
-    /* channel-strided layouts: gather I2W_VL channels of a column at a
-     * time while their offsets fit the 32-bit indices */
+    if (cfg->xs_w == 1) {
+        window_cols_planar(cfg, src, cbn, lo, hi, dst);
+        return;
+    }
+    /* CHWN, CHWN8: gather I2W_VL channels of a column at a time while
+     * their offsets fit the 32-bit indices */
     if (cfg->xs_c <= INT_MAX / I2W_VL) {
         const i2w_vindex idx = i2w_vindex_strided((int)cfg->xs_c);
         for (int c = 0; c < cbn; c += I2W_VL) {
