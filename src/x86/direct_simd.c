@@ -147,8 +147,8 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 #define NCHW_NV 2
 #define NCHW_UNIT_KB 4
 #define NCHW_UNIT_NV 2
-#define NCHW_STRIDED_KB 8
-#define NCHW_STRIDED_NV 1
+#define NCHW_GATHER_KB 8
+#define NCHW_GATHER_NV 1
 
 /* NCHW and CHWN split the work into tasks of (image or block of images,
  * group, block of kblk output channels, output row or group of rows),
@@ -293,8 +293,8 @@ static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
     const int unit = sh->sw == 1;
     /* rows per vector: several when a row fills less than half of one */
     const int q = 2 * sh->wo <= VL ? VL / sh->wo : 1;
-    const int kblk = unit && q == 1 ? NCHW_UNIT_KB : NCHW_STRIDED_KB;
-    const int nvmax = unit ? NCHW_UNIT_NV : NCHW_STRIDED_NV;
+    const int kblk = unit && q == 1 ? NCHW_UNIT_KB : NCHW_GATHER_KB;
+    const int nvmax = unit ? NCHW_UNIT_NV : NCHW_GATHER_NV;
     const int rows = (sh->ho + q - 1) / q;
     int dr_lane[VL], col_lane[VL];
     for (int l = 0; l < VL; l++) {
@@ -318,9 +318,9 @@ static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
         float *yg =
             y + ((size_t)tk.n * sh->k + k0) * howo + (size_t)ho * sh->wo;
         if (q > 1) {
-            if (kb == NCHW_STRIDED_KB)
+            if (kb == NCHW_GATHER_KB)
                 nchw_rows_tile(sh, dr, col, used, xg, wg, bg, yg, ho,
-                               NCHW_STRIDED_KB);
+                               NCHW_GATHER_KB);
             else
                 nchw_rows_tile(sh, dr, col, used, xg, wg, bg, yg, ho, kb);
             continue;
@@ -330,9 +330,9 @@ static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
             if (unit && kb == NCHW_UNIT_KB && nv == NCHW_UNIT_NV)
                 nchw_tile(sh, xg, wg, bg, yg, ho, wo0, NCHW_UNIT_KB,
                           NCHW_UNIT_NV);
-            else if (!unit && kb == NCHW_STRIDED_KB && nv == NCHW_STRIDED_NV)
-                nchw_tile(sh, xg, wg, bg, yg, ho, wo0, NCHW_STRIDED_KB,
-                          NCHW_STRIDED_NV);
+            else if (!unit && kb == NCHW_GATHER_KB && nv == NCHW_GATHER_NV)
+                nchw_tile(sh, xg, wg, bg, yg, ho, wo0, NCHW_GATHER_KB,
+                          NCHW_GATHER_NV);
             else
                 nchw_tile(sh, xg, wg, bg, yg, ho, wo0, kb, nv);
         }
