@@ -60,8 +60,9 @@ int bench_info(const bench_options *o)
 #endif
     const char *probed = bench_peak_isa(isa);
     if (probed)
-        printf("measured peak: %.1f GFLOP/s (%s FMA probe, %d threads)\n",
-               bench_peak_probe(isa, threads), probed, threads);
+        printf("measured peak: %.1f GFLOP/s (%s FMA probe, %d thread%s)\n",
+               bench_peak_probe(isa, threads), probed, threads,
+               threads == 1 ? "" : "s");
     else
         printf("measured peak: no FMA probe for this CPU\n");
 #ifdef I2W_HAVE_ONEDNN

@@ -2,7 +2,6 @@
  * entry; the entries of one (layer, layout) form a group that shares its
  * operands and is printed together, with speed-ups over the op's baselines
  * and the comparison library. */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
