@@ -99,10 +99,11 @@ static float *random_tensor(size_t n, uint64_t *state)
     } while (0)
 
 /* Operand i (0 = a, 1 = b) from host NCHW to the context, in d.layout. */
-static int place_input(bench_case *c, i2w_context *host, int i,
-                       const float *src, void **dst, char *msg,
+static int place_input(bench_case *c, i2w_context *host, int i, char *msg,
                        size_t msglen)
 {
+    const float *src = i ? c->b_host : c->a_host;
+    void **dst = i ? &c->b : &c->a;
     char which = bench_op_tensor(c->op, i);
     size_t bytes = i2w_tensor_bytes(&c->d, which);
     /* zeroed: CHWN8 batch-padding lanes are never written by convert */
@@ -111,7 +112,8 @@ static int place_input(bench_case *c, i2w_context *host, int i,
         snprintf(msg, msglen, "out of host memory (%zu bytes)", bytes);
         return -1;
     }
-    CHECKED(host, convert(host, &c->g, which, I2W_LAYOUT_NCHW, src, c->d.layout,
+    CHECKED(host,
+            convert(host, &c->g, which, I2W_LAYOUT_NCHW, src, c->d.layout,
                     staged),
             "convert input");
     CHECKED(c->ctx, i2w_malloc(c->ctx, dst, bytes), "i2w_malloc");
@@ -148,8 +150,8 @@ int bench_case_init(bench_case *c, i2w_context *ctx, i2w_context *host,
         snprintf(msg, msglen, "out of host memory");
         goto fail;
     }
-    if (place_input(c, host, 0, c->a_host, &c->a, msg, msglen) ||
-        place_input(c, host, 1, c->b_host, &c->b, msg, msglen))
+    if (place_input(c, host, 0, msg, msglen) ||
+        place_input(c, host, 1, msg, msglen))
         goto fail;
     CHECKED(ctx, i2w_malloc(ctx, &c->out, out_bytes), "i2w_malloc");
     return 0;
