@@ -89,10 +89,12 @@ static const char *build(cudnn_runner *r, const bench_case *c,
         r->handle, r->x, r->w, r->conv, r->y,
         CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf))
 #undef STEP
-    /* sorted fastest first; keep FP32 FMA results only */
+    /* sorted fastest first; the run uses the descriptor's FMA math, so
+     * only results that needed tensor-op math are out */
     for (int i = 0; i < found; i++)
         if (perf[i].status == CUDNN_STATUS_SUCCESS &&
-            perf[i].mathType == CUDNN_FMA_MATH) {
+            perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
+            perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) {
             r->algo = perf[i].algo;
             r->workspace_bytes = perf[i].memory;
             if (r->workspace_bytes &&
