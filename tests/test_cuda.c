@@ -38,8 +38,19 @@ static const shape_case cases[] = {
     {3, 12, 9, 14, 24, 3, 3, 1, 4, 0, 2, 2, 2, 2},
     {1, 96, 8, 8, 250, 5, 5, 1, 1, 2, 2, 1, 1, 1},
     {9, 5, 6, 5, 3, 3, 1, 3, 1, 2, 0, 1, 1, 1},
+    /* one reduction step and channels a multiple of 4: the IM2WIN GEMM
+     * writes y unsplit, NHWC with 16-byte stores */
+    {5, 4, 6, 7, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+    {4, 6, 5, 5, 12, 1, 2, 2, 1, 0, 1, 1, 2, 3},
 };
 #define NCASES (int)(sizeof cases / sizeof *cases)
+
+/* Enough pixels to fill an H100 without splitting the reduction, so the
+ * IM2WIN GEMM takes the path the large benchmark layers take. */
+static const shape_case large_cases[] = {
+    {8, 2, 130, 130, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+};
+#define NLARGE (int)(sizeof large_cases / sizeof *large_cases)
 #define NLAYOUTS 4
 
 static i2w_conv_desc desc_of(const shape_case *c, i2w_layout l)
@@ -212,6 +223,15 @@ START_TEST(test_cases)
 }
 END_TEST
 
+START_TEST(test_large)
+{
+    uint64_t rng = test_rng(500 + _i);
+    i2w_conv_desc d = desc_of(&large_cases[_i / NLAYOUTS],
+                              (i2w_layout)(_i % NLAYOUTS));
+    check_all(&d, &rng);
+}
+END_TEST
+
 START_TEST(test_random)
 {
     uint64_t rng = test_rng(1000 + _i);
@@ -320,6 +340,9 @@ static Suite *cuda_suite(void)
     Suite *s = suite_create("cuda");
     TCase *tc = tcase_create("cases");
     tcase_add_loop_test(tc, test_cases, 0, NCASES * NLAYOUTS);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("large");
+    tcase_add_loop_test(tc, test_large, 0, NLARGE * NLAYOUTS);
     suite_add_tcase(s, tc);
     tc = tcase_create("random");
     tcase_add_loop_test(tc, test_random, 0, 48);

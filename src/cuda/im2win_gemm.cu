@@ -182,6 +182,11 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     }
 
     const int k_total = gridDim.z / p.splits * p.kg;
+    /* NHWC output keeps channels fastest: a thread's 4 consecutive
+     * channels of a pixel go out as one 16-byte store when aligned */
+    const bool vec = RED_MAJOR && p.splits == 1 && p.y_st.c == 1 &&
+                     p.kg % 4 == 0 && ((size_t)p.y & 15) == 0 &&
+                     ((size_t)p.bias & 15) == 0;
 #pragma unroll
     for (int j = 0; j < 8; j++) {
         unsigned pix = (unsigned)(p0 + (j >> 2) * (BN / 2) +
@@ -198,6 +203,22 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
             pixel q = decompose(p, pix);
             y = p.y + i2w_cuda_offset(p.y_st, q.n, 0, q.ho, q.wo);
             k_step = p.y_st.c;
+        }
+        if (vec) {
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                int m = m0 + h * (BM / 2) + ty * 4;
+                if (m >= p.kg)
+                    continue;
+                int k = g * p.kg + m;
+                float4 b = p.bias ? *(const float4 *)(p.bias + k)
+                                  : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                *(float4 *)(y + k) =
+                    make_float4(acc[h * 4][j] + b.x, acc[h * 4 + 1][j] + b.y,
+                                acc[h * 4 + 2][j] + b.z,
+                                acc[h * 4 + 3][j] + b.w);
+            }
+            continue;
         }
 #pragma unroll
         for (int i = 0; i < 8; i++) {
