@@ -85,12 +85,12 @@ check() {
 sanitize() {
     local cs=/usr/local/cuda/bin/compute-sanitizer
     # the libtool wrapper would be sanitized instead of the program
-    step memcheck "$OUT/memcheck.log" timeout 400 ./libtool --mode=execute \
+    step memcheck "$OUT/memcheck.log" timeout 240 ./libtool --mode=execute \
         "$cs" --tool memcheck --leak-check full --error-exitcode 9 \
         tests/test_cuda
     tail -3 "$OUT/memcheck.log" >>"$OUT/summary.txt"
     # racecheck is slow: the hand-picked shapes cover every kernel
-    step racecheck "$OUT/racecheck.log" env CK_RUN_CASE=cases timeout 400 \
+    step racecheck "$OUT/racecheck.log" env CK_RUN_CASE=cases timeout 200 \
         ./libtool --mode=execute "$cs" --tool racecheck \
         --racecheck-report all --error-exitcode 9 tests/test_cuda
     tail -3 "$OUT/racecheck.log" >>"$OUT/summary.txt"
@@ -140,8 +140,8 @@ profile() {
     step ncu "$OUT/ncu.txt" /usr/local/cuda/bin/ncu --set full \
         --kernel-name regex:i2w_cuda --launch-count 3 \
         bench/im2win-bench --backend cuda --reps 1 --no-check "$@"
-    grep -E 'i2w_cuda|Duration|Throughput|Registers|Achieved Occ|Stall|Issue Slots|Eligible|L1/TEX Hit|L2 Hit|Bank' \
-        "$OUT/ncu.txt" | head -150 >>"$OUT/summary.txt"
+    grep -E 'i2w_cuda|Duration|Compute \(SM\) T|Registers Per|Achieved Occ|Issue Slots|Eligible Warps|L1/TEX Hit|each warp of this workload spends|represents about' \
+        "$OUT/ncu.txt" | cut -c1-140 | head -150 >>"$OUT/summary.txt"
 }
 
 device() {
