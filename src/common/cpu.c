@@ -16,20 +16,26 @@ static unsigned long long read_xcr0(void)
     return ((unsigned long long)hi << 32) | lo;
 }
 
+/* Why detect() found no usable level. */
+static const char *why_none;
+
 static i2w_isa detect(void)
 {
     unsigned int a, b, c, d;
+    why_none = "the CPU lacks AVX2+FMA";
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return I2W_ISA_NONE;
     const unsigned fma = 1u << 12, osxsave = 1u << 27, avx = 1u << 28;
-    if ((c & (fma | osxsave | avx)) != (fma | osxsave | avx))
+    if ((c & (fma | avx)) != (fma | avx))
         return I2W_ISA_NONE;
-    unsigned long long xcr0 = read_xcr0();
+    /* xgetbv exists only where the OS set OSXSAVE */
+    unsigned long long xcr0 = c & osxsave ? read_xcr0() : 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 5)))
+        return I2W_ISA_NONE; /* no AVX2 */
+    why_none = "the OS does not enable the AVX register state";
     if ((xcr0 & 0x6) != 0x6) /* SSE and YMM state */
         return I2W_ISA_NONE;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
-        return I2W_ISA_NONE;
-    if (!(b & (1u << 5))) /* AVX2 */
         return I2W_ISA_NONE;
     const unsigned avx512 = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
     if ((b & avx512) == avx512 && (xcr0 & 0xe0) == 0xe0) /* F DQ BW VL, ZMM */
@@ -37,11 +43,18 @@ static i2w_isa detect(void)
     return I2W_ISA_AVX2;
 }
 #else
+static const char *why_none = "not an x86 CPU";
+
 static i2w_isa detect(void)
 {
     return I2W_ISA_NONE;
 }
 #endif
+
+const char *i2w_cpu_isa_none_reason(void)
+{
+    return i2w_cpu_isa_detected() == I2W_ISA_NONE ? why_none : "";
+}
 
 i2w_isa i2w_cpu_isa_detected(void)
 {

@@ -16,5 +16,7 @@ I2W_HIDDEN i2w_isa i2w_cpu_isa_detected(void);
  * (avx2|avx512) when that names a lower one. */
 I2W_HIDDEN i2w_isa i2w_cpu_isa(void);
 I2W_HIDDEN const char *i2w_isa_name(i2w_isa isa);
+/* Why the detected level is I2W_ISA_NONE ("" otherwise). */
+I2W_HIDDEN const char *i2w_cpu_isa_none_reason(void);
 
 #endif /* I2W_CPU_H */

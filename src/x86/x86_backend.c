@@ -2,7 +2,6 @@
  * x86.h on OpenMP threads, in host memory.  It does no backward operator:
  * those return UNSUPPORTED, and the front end runs them on the reference
  * backend, which shares the memory space. */
-#include <cpuid.h>
 #include <stdlib.h>
 
 #include "ref/ref.h"
@@ -12,24 +11,12 @@ typedef struct {
     i2w_isa isa; /* read once, at init: IM2WIN_ISA applies per context */
 } x86_state;
 
-/* Why i2w_cpu_isa() found no usable level: the instructions, or the OS
- * not saving the YMM state. */
-static const char *why_unavailable(void)
-{
-    unsigned a, b, c, d;
-    const int fma = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 12));
-    const int avx2 = __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
-                     (b & (1u << 5));
-    return fma && avx2 ? "OS does not enable AVX state"
-                       : "CPU lacks AVX2+FMA";
-}
-
 static i2w_status x86_init(i2w_context *ctx)
 {
     const i2w_isa isa = i2w_cpu_isa();
     if (isa == I2W_ISA_NONE)
         return i2w_fail(ctx, I2W_ERR_BACKEND_UNAVAILABLE, "%s",
-                        why_unavailable());
+                        i2w_cpu_isa_none_reason());
     x86_state *st = malloc(sizeof *st);
     if (!st)
         return i2w_fail(ctx, I2W_ERR_OUT_OF_MEMORY,
