@@ -3,8 +3,6 @@
  * rows and then the chunk's channels innermost.  Rows and columns falling
  * in the padding are zeroed in the window; the input itself is never
  * padded. */
-#include <limits.h>
-
 #include "x86/im2win_isa.h"
 
 /* n contiguous floats: whole vectors, then a masked tail (a window column
@@ -29,25 +27,32 @@ static void zero_floats(float *dst, int n)
         i2w_vstore_m(dst + i, i2w_vmask_first(n - i), i2w_vzero());
 }
 
-/* NCHW: each channel's input row is contiguous, so blocks of I2W_VL
- * channels x I2W_VL columns are loaded along the rows and transposed into
+/* Channel-strided layouts (NCHW, CHWN, CHWN8): blocks of I2W_VL channels
+ * x I2W_VL columns are read along each channel's input row (loaded when
+ * its columns are adjacent, NCHW; gathered otherwise) and transposed into
  * the window's columns in registers. */
-static void window_cols_planar(const i2w_im2win_cfg *cfg, const float *src,
-                               int cbn, int lo, int hi, float *dst)
+static void window_cols_transposed(const i2w_im2win_cfg *cfg,
+                                   const float *src, int cbn, int lo, int hi,
+                                   float *dst)
 {
     const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
+    const int planar = cfg->xs_w == 1;
+    const i2w_vindex idx = i2w_vindex_strided((int)cfg->xs_w);
     for (int c0 = 0; c0 < cbn; c0 += I2W_VL) {
         const int nc = cbn - c0 < I2W_VL ? cbn - c0 : I2W_VL;
         const i2w_vmask mc = i2w_vmask_first(nc);
         for (int j0 = lo; j0 < hi; j0 += I2W_VL) {
             const int nj = hi - j0 < I2W_VL ? hi - j0 : I2W_VL;
             const i2w_vmask mj = i2w_vmask_first(nj);
-            const float *s = src + (c0 * cfg->xs_c + j0 - cfg->sh.pw);
+            const float *s = src + c0 * cfg->xs_c + (j0 - cfg->sh.pw) * cfg->xs_w;
             i2w_vec v[I2W_VL];
-            I2W_UNROLL for (int t = 0; t < I2W_VL; t++)
-                v[t] = t >= nc        ? i2w_vzero()
-                       : nj == I2W_VL ? i2w_vload(s + t * cfg->xs_c)
-                                      : i2w_vload_m(s + t * cfg->xs_c, mj);
+            I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
+                const float *st = s + t * cfg->xs_c;
+                v[t] = t >= nc                  ? i2w_vzero()
+                       : !planar                ? i2w_vgather_m(st, idx, mj)
+                       : nj == I2W_VL           ? i2w_vload(st)
+                                                : i2w_vload_m(st, mj);
+            }
             i2w_vtranspose(v);
             I2W_UNROLL for (int u = 0; u < I2W_VL; u++) {
                 if (u >= nj)
@@ -85,30 +90,7 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
             copy_floats(dst + j * col, src + (j - sh->pw) * cfg->xs_w, cbn);
         return;
     }
-    if (cfg->xs_w == 1) {
-        window_cols_planar(cfg, src, cbn, lo, hi, dst);
-        return;
-    }
-    /* CHWN, CHWN8: gather I2W_VL channels of a column at a time while
-     * their offsets fit the 32-bit indices */
-    if (cfg->xs_c <= INT_MAX / I2W_VL) {
-        const i2w_vindex idx = i2w_vindex_strided((int)cfg->xs_c);
-        for (int c = 0; c < cbn; c += I2W_VL) {
-            const i2w_vmask m =
-                i2w_vmask_first(cbn - c < I2W_VL ? cbn - c : I2W_VL);
-            const float *s = src + c * cfg->xs_c;
-            for (int j = lo; j < hi; j++)
-                i2w_vstore_m(dst + j * col + c, m,
-                             i2w_vgather_m(s + (j - sh->pw) * cfg->xs_w,
-                                           idx, m));
-        }
-        return;
-    }
-    for (int c = 0; c < cbn; c++) {
-        const float *s = src + c * cfg->xs_c;
-        for (int j = lo; j < hi; j++)
-            dst[j * col + c] = s[(j - sh->pw) * cfg->xs_w];
-    }
+    window_cols_transposed(cfg, src, cbn, lo, hi, dst);
 }
 
 void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
