@@ -166,7 +166,8 @@ typedef enum { BENCH_OK = 0, BENCH_SKIP, BENCH_ERROR } bench_setup;
 bench_setup bench_im2win_runner(bench_case *c, i2w_algo algo,
                                 bench_runner *r, char *note, size_t notelen);
 
-/* A comparison library: set up a runner for the case, FORWARD only. */
+/* A comparison library: a runner for the case (its op, layout, operands),
+ * or BENCH_SKIP with the reason when the library cannot do it. */
 typedef struct {
     const char *name;
     bench_setup (*setup)(bench_case *c, bench_runner *r, char *note,

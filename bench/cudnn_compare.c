@@ -1,10 +1,10 @@
-/* cuDNN as the GPU comparison: cudnnConvolutionForward in FP32 with
- * CUDNN_FMA_MATH (no TF32, as im2win), the fastest algorithm that
- * cudnnFindConvolutionForwardAlgorithm measures for the shape, with its
- * workspace; on the case's own device buffers and the bench's stream, so
- * the same event timer times both.  cuDNN filters come in NCHW (KCRS) or
- * NHWC (KRSC) order only, the same as im2win's filters for those two
- * layouts; CHWN and CHWN8 are reported as skipped. */
+/* cuDNN as the GPU comparison: cudnnConvolutionForward, BackwardData or
+ * BackwardFilter (the case's op) in FP32 with CUDNN_FMA_MATH (no TF32, as
+ * im2win), the fastest algorithm that cudnnFind*Algorithm measures for
+ * the shape, with its workspace; on the case's own device buffers and the
+ * bench's stream, so the same event timer times both.  cuDNN filters come
+ * in NCHW (KCRS) or NHWC (KRSC) order only, the same as im2win's filters
+ * for those two layouts; CHWN and CHWN8 are reported as skipped. */
 #include <stdlib.h>
 
 #include <cuda_runtime_api.h>
@@ -17,7 +17,7 @@ typedef struct {
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
-    cudnnConvolutionFwdAlgo_t algo;
+    int algo; /* the op's cudnnConvolution*Algo_t */
     void *workspace;
     size_t workspace_bytes;
     const bench_case *c;
@@ -40,18 +40,87 @@ static void destroy(void *self)
     free(r);
 }
 
+/* FORWARD: a=x b=w out=y; BACKWARD_DATA: a=dy b=w out=dx;
+ * BACKWARD_FILTER: a=x b=dy out=dw */
 static int run(void *self, char *note, size_t notelen)
 {
     cudnn_runner *r = self;
+    const bench_case *c = r->c;
     const float one = 1.0f, zero = 0.0f;
-    cudnnStatus_t st = cudnnConvolutionForward(
-        r->handle, &one, r->x, r->c->a, r->w, r->c->b, r->conv, r->algo,
-        r->workspace, r->workspace_bytes, &zero, r->y, r->c->out);
+    cudnnStatus_t st;
+    switch (c->op) {
+    case I2W_OP_BACKWARD_DATA:
+        st = cudnnConvolutionBackwardData(
+            r->handle, &one, r->w, c->b, r->y, c->a, r->conv,
+            (cudnnConvolutionBwdDataAlgo_t)r->algo, r->workspace,
+            r->workspace_bytes, &zero, r->x, c->out);
+        break;
+    case I2W_OP_BACKWARD_FILTER:
+        st = cudnnConvolutionBackwardFilter(
+            r->handle, &one, r->x, c->a, r->y, c->b, r->conv,
+            (cudnnConvolutionBwdFilterAlgo_t)r->algo, r->workspace,
+            r->workspace_bytes, &zero, r->w, c->out);
+        break;
+    default:
+        st = cudnnConvolutionForward(
+            r->handle, &one, r->x, c->a, r->w, c->b, r->conv,
+            (cudnnConvolutionFwdAlgo_t)r->algo, r->workspace,
+            r->workspace_bytes, &zero, r->y, c->out);
+        break;
+    }
     if (st == CUDNN_STATUS_SUCCESS)
         return 0;
-    snprintf(note, notelen, "cudnnConvolutionForward: %s",
-             cudnnGetErrorString(st));
+    snprintf(note, notelen, "cuDNN: %s", cudnnGetErrorString(st));
     return -1;
+}
+
+/* The first (fastest) usable result of a cudnnFind*Algorithm call: the
+ * run uses the descriptor's FMA math, so only results that needed
+ * tensor-op math are out.  The three ops' perf structs share these
+ * fields. */
+#define PICK(r, perf, found)                                                \
+    do {                                                                    \
+        for (int i_ = 0; i_ < (found); i_++)                                \
+            if ((perf)[i_].status == CUDNN_STATUS_SUCCESS &&                \
+                (perf)[i_].mathType != CUDNN_TENSOR_OP_MATH &&              \
+                (perf)[i_].mathType !=                                      \
+                    CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) {                \
+                (r)->algo = (int)(perf)[i_].algo;                           \
+                (r)->workspace_bytes = (perf)[i_].memory;                   \
+                return CUDNN_STATUS_SUCCESS;                                \
+            }                                                               \
+        return CUDNN_STATUS_NOT_SUPPORTED;                                  \
+    } while (0)
+
+static cudnnStatus_t find_algo(cudnn_runner *r, i2w_op op)
+{
+    int found = 0;
+    cudnnStatus_t st;
+    if (op == I2W_OP_BACKWARD_DATA) {
+        cudnnConvolutionBwdDataAlgoPerf_t
+            perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+        st = cudnnFindConvolutionBackwardDataAlgorithm(
+            r->handle, r->w, r->y, r->conv, r->x,
+            CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &found, perf);
+        if (st == CUDNN_STATUS_SUCCESS)
+            PICK(r, perf, found);
+    } else if (op == I2W_OP_BACKWARD_FILTER) {
+        cudnnConvolutionBwdFilterAlgoPerf_t
+            perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+        st = cudnnFindConvolutionBackwardFilterAlgorithm(
+            r->handle, r->x, r->y, r->conv, r->w,
+            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &found, perf);
+        if (st == CUDNN_STATUS_SUCCESS)
+            PICK(r, perf, found);
+    } else {
+        cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+        st = cudnnFindConvolutionForwardAlgorithm(
+            r->handle, r->x, r->w, r->conv, r->y,
+            CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf);
+        if (st == CUDNN_STATUS_SUCCESS)
+            PICK(r, perf, found);
+    }
+    return st;
 }
 
 /* Descriptors and the algorithm; the first failing call's name, or NULL. */
@@ -62,8 +131,6 @@ static const char *build(cudnn_runner *r, const bench_case *c,
     cudnnTensorFormat_t f = c->d.layout == I2W_LAYOUT_NCHW
                                 ? CUDNN_TENSOR_NCHW
                                 : CUDNN_TENSOR_NHWC;
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int found = 0;
 #define STEP(call)                                                          \
     if ((*st = (call)) != CUDNN_STATUS_SUCCESS)                             \
         return #call;
@@ -85,27 +152,14 @@ static const char *build(cudnn_runner *r, const bench_case *c,
                                          CUDNN_DATA_FLOAT))
     STEP(cudnnSetConvolutionGroupCount(r->conv, g->g))
     STEP(cudnnSetConvolutionMathType(r->conv, CUDNN_FMA_MATH))
-    STEP(cudnnFindConvolutionForwardAlgorithm(
-        r->handle, r->x, r->w, r->conv, r->y,
-        CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf))
+    STEP(find_algo(r, c->op))
 #undef STEP
-    /* sorted fastest first; the run uses the descriptor's FMA math, so
-     * only results that needed tensor-op math are out */
-    for (int i = 0; i < found; i++)
-        if (perf[i].status == CUDNN_STATUS_SUCCESS &&
-            perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
-            perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) {
-            r->algo = perf[i].algo;
-            r->workspace_bytes = perf[i].memory;
-            if (r->workspace_bytes &&
-                cudaMalloc(&r->workspace, r->workspace_bytes) != cudaSuccess) {
-                *st = CUDNN_STATUS_ALLOC_FAILED;
-                return "cudaMalloc (workspace)";
-            }
-            return NULL;
-        }
-    *st = CUDNN_STATUS_NOT_SUPPORTED;
-    return "no FP32 FMA algorithm";
+    if (r->workspace_bytes &&
+        cudaMalloc(&r->workspace, r->workspace_bytes) != cudaSuccess) {
+        *st = CUDNN_STATUS_ALLOC_FAILED;
+        return "cudaMalloc (workspace)";
+    }
+    return NULL;
 }
 
 static bench_setup setup(bench_case *c, bench_runner *out, char *note,

@@ -264,11 +264,9 @@ static void peak_alone(void *arg, void *out)
     *(double *)out = bench_peak_probe(j->isa, j->threads);
 }
 
-static const bench_comparator *comparator_for(i2w_backend b, i2w_op op)
+static const bench_comparator *comparator_for(i2w_backend b)
 {
     (void)b;
-    if (op != I2W_OP_FORWARD)
-        return NULL;
 #ifdef I2W_HAVE_ONEDNN
     if (b == I2W_BACKEND_X86)
         return &bench_onednn;
@@ -332,7 +330,7 @@ static int run_backend(bench_env *e, i2w_backend b, const bench_layer *layers,
         printf("note: %s: --threads: %s: %s\n", e->backend,
                i2w_status_string(st), i2w_context_error(e->ctx));
     e->cuda = b == I2W_BACKEND_CUDA;
-    e->lib = comparator_for(b, e->op);
+    e->lib = comparator_for(b);
     int rc = prepare_backend(e, title, sizeof title);
     if (rc == 0) {
         out->lib = e->lib ? e->lib->name : NULL;

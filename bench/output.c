@@ -41,7 +41,8 @@ void bench_output_header(const bench_output *o, const char *title)
 {
     char b1[24], b2[24], lib[24];
     snprintf(b1, sizeof b1, "x%s", o->baseline[0] ? o->baseline[0] : "-");
-    snprintf(b2, sizeof b2, "x%s", o->baseline[1] ? o->baseline[1] : "-");
+    snprintf(b2, sizeof b2, "%s%s", o->baseline[1] ? "x" : "",
+             o->baseline[1] ? o->baseline[1] : "-");
     snprintf(lib, sizeof lib, "x%s", o->lib ? o->lib : "lib");
     printf("\n== %s\n", title);
     printf("%-9s %-6s %-12s %10s %9s %6s %8s %-15s %13s %13s %8s%s\n", "layer",
