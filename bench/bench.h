@@ -148,6 +148,8 @@ extern const bench_timer bench_host_timer;
 
 typedef struct {
     double median_ms;
+    double min_ms; /* the fastest run: on a loaded host the median lands on
+                      scheduler ticks, the minimum less often */
     int reps;
 } bench_stats;
 
@@ -224,6 +226,8 @@ typedef struct {
     int error;       /* not measured because something failed (not a skip) */
     char note[160];  /* why not, when !ok */
     double ms, gflops, peak_gflops, peak_pct; /* peak 0 = unknown */
+    double min_ms;
+    int reps;
     size_t workspace;
     long maxrss_kb;  /* -1: not measured */
     int checked;     /* check ran */

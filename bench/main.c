@@ -89,6 +89,8 @@ static void run_entry(const bench_env *e, bench_case *c, int entry,
     } else {
         row->ok = 1;
         row->ms = st.median_ms;
+        row->min_ms = st.min_ms;
+        row->reps = st.reps;
         row->gflops = c->flops / st.median_ms * 1e-6;
         row->peak_gflops = e->peak;
         row->peak_pct = e->peak > 0 ? 100.0 * row->gflops / e->peak : 0;

@@ -31,7 +31,8 @@ static const char *ratio(double x, char *buf, size_t len)
 void bench_output_csv_header(const bench_output *o)
 {
     if (o->csv)
-        fprintf(o->csv, "backend,layer,layout,algo,n,status,ms,gflops,"
+        fprintf(o->csv, "backend,layer,layout,algo,n,status,ms,min_ms,reps,"
+                        "gflops,"
                         "peak_gflops,peak_pct,workspace_bytes,max_rel_err,"
                         "check,baseline1,speedup1,baseline2,speedup2,lib,"
                         "vs_lib,maxrss_kb,note\n");
@@ -71,10 +72,11 @@ static void csv_row(const bench_output *o, const bench_row *row)
             : row->checked && row->check.fail ? "FAIL"
                                                : "ok");
     if (row->ok)
-        fprintf(o->csv, "%.4f,%.3f,%.1f,%.2f,%zu,", row->ms, row->gflops,
-                row->peak_gflops, row->peak_pct, row->workspace);
+        fprintf(o->csv, "%.4f,%.4f,%d,%.3f,%.1f,%.2f,%zu,", row->ms,
+                row->min_ms, row->reps, row->gflops, row->peak_gflops,
+                row->peak_pct, row->workspace);
     else
-        fprintf(o->csv, ",,,,,");
+        fprintf(o->csv, ",,,,,,,");
     if (row->checked)
         fprintf(o->csv, "%.3e,%s,", row->check.max_err,
                 row->check.fail ? "FAIL" : "ok");

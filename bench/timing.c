@@ -78,6 +78,7 @@ int bench_measure(const bench_runner *r, const bench_timer *t, int reps,
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
     st->median_ms = reps % 2 ? ms[reps / 2]
                              : 0.5 * (ms[reps / 2 - 1] + ms[reps / 2]);
+    st->min_ms = ms[0];
     st->reps = reps;
     free(ms);
     return 0;
