@@ -53,33 +53,32 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->nkp = div_up(sh->kg, cfg->nr);
     cfg->kgp = (cfg->nkp - 1) * cfg->nr +
                i2w_im2win_panel_width(cfg, cfg->nkp - 1);
-    size_t cb = I2W_IM2WIN_PANEL_BYTES / (rs * cfg->nr * sizeof(float));
-    /* whole 64-byte lines of channels per window column when it splits */
-    if (cb < (size_t)sh->cg && cb >= 16)
-        cb = cb / 16 * 16;
-    cfg->cb = balanced(sh->cg, cb);
     cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
 
-    /* CHWN and CHWN8 interleave the images in y: a unit does every image
-     * sharing its cache lines (16 images of CHWN, a block of 8 of CHWN8)
-     * so that no two threads write one line */
+    /* CHWN and CHWN8 keep the images of a pixel adjacent: a unit does the
+     * images that share cache lines of y (a block of 8 of CHWN8, a vector
+     * of CHWN), their windows built together, their outputs kept in the
+     * tile and stored as vectors of images */
     const int batch_minor = sh->layout == I2W_LAYOUT_CHWN ||
                             sh->layout == I2W_LAYOUT_CHWN8;
-    cfg->ng = !batch_minor                       ? 1
-              : sh->layout == I2W_LAYOUT_CHWN8   ? 8
-              : sh->n <= 16 ? sh->n : 16;
+    cfg->ng = !batch_minor                     ? 1
+              : sh->layout == I2W_LAYOUT_CHWN8 ? 8
+              : sh->n < isa->vl                ? sh->n
+                                               : isa->vl;
     const int ngroups = div_up(sh->n, cfg->ng);
 
-    const size_t row_bytes = (size_t)cfg->wp * sh->r * sh->cg * sizeof(float);
-    size_t hb = div_up(I2W_IM2WIN_UNIT_PIXELS, sh->wo);
-    if (hb > I2W_IM2WIN_WINDOW_BYTES / row_bytes)
+    /* rows: enough pixels per pass over the filter, within the window */
+    const size_t col_bytes = (size_t)sh->r * cfg->ng * sizeof(float);
+    const size_t row_bytes = (size_t)cfg->wp * sh->cg * col_bytes;
+    size_t hb = div_up(I2W_IM2WIN_UNIT_PIXELS, (size_t)sh->wo * cfg->ng);
+    if (!batch_minor && hb > I2W_IM2WIN_WINDOW_BYTES / row_bytes)
         hb = I2W_IM2WIN_WINDOW_BYTES / row_bytes;
     cfg->hb = balanced(sh->ho, hb);
-    /* CHWN/CHWN8 units write a float per image in every line of their
-     * output: split the channels until that output fits in L2 */
+    /* the tile of a CHWN/CHWN8 unit holds all its outputs: split the
+     * channels until it fits in L2 */
     cfg->kparts = 1;
     if (batch_minor)
-        cfg->kparts = div_up((size_t)cfg->hb * sh->wo * sh->k * cfg->ng *
+        cfg->kparts = div_up((size_t)cfg->hb * sh->wo * cfg->kgp * cfg->ng *
                                  sizeof(float), I2W_IM2WIN_GROUP_BYTES);
     /* too few units for the threads: split the channels (the window is
      * then built once per part), then the rows (each filter element is
@@ -92,13 +91,32 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     size_t want = div_up(2 * (size_t)threads, (size_t)ngroups * cfg->kparts);
     if ((size_t)div_up(sh->ho, cfg->hb) < want)
         cfg->hb = balanced(sh->ho, div_up(sh->ho, want));
+
+    /* channel chunks: the filter chunk of a panel within its budget; CHWN
+     * and CHWN8 build the window one chunk at a time, so it bounds the
+     * chunk too */
+    size_t cb = I2W_IM2WIN_PANEL_BYTES / (rs * cfg->nr * sizeof(float));
+    if (batch_minor &&
+        cb > I2W_IM2WIN_WINDOW_BYTES / (cfg->hb * cfg->wp * col_bytes))
+        cb = I2W_IM2WIN_WINDOW_BYTES / (cfg->hb * cfg->wp * col_bytes);
+    /* whole 64-byte lines of channels per window column when it splits */
+    if (cb < (size_t)sh->cg && cb >= 16)
+        cb = cb / 16 * 16;
+    cfg->cb = balanced(sh->cg, cb);
     cfg->threads = threads;
 
-    /* per-thread pieces start on a cache line */
-    cfg->win_elems = ((size_t)cfg->hb * row_bytes / sizeof(float) + 15) / 16 * 16;
-    cfg->tile_elems = sh->layout == I2W_LAYOUT_NHWC
-                          ? 0
-                          : ((size_t)cfg->hb * sh->wo * cfg->nr + 15) / 16 * 16;
+    /* per-thread pieces start on a cache line; NHWC needs no tile, NCHW
+     * one panel's, CHWN/CHWN8 a part of the panels' for every image */
+    const size_t win = batch_minor
+                           ? (size_t)cfg->hb * cfg->wp * cfg->cb * col_bytes
+                           : (size_t)cfg->hb * row_bytes;
+    const size_t tile_width =
+        (size_t)(batch_minor ? div_up(cfg->nkp, cfg->kparts) : 1) * cfg->nr;
+    cfg->win_elems = (win / sizeof(float) + 15) / 16 * 16;
+    cfg->tile_elems =
+        sh->layout == I2W_LAYOUT_NHWC
+            ? 0
+            : ((size_t)cfg->hb * sh->wo * cfg->ng * tile_width + 15) / 16 * 16;
 
     /* activation strides, read off the layout's offset function */
     const i2w_layout l = sh->layout;

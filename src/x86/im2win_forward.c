@@ -45,24 +45,8 @@ static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
         }
 }
 
-/* Transpose the finished tile [pixel][ldt] (channels contiguous) of `rows`
- * output rows into y, whose channel k of pixel (row, wo) is at
- * yk + k*ys_k + row*ys_h + wo*ys_w. */
-static void tile_store(const i2w_im2win_cfg *cfg, const float *tile,
-                       ptrdiff_t ldt, int nk, int rows, float *yk)
-{
-    const int wo = cfg->sh.wo;
-    for (int k = 0; k < nk; k++)
-        for (int row = 0; row < rows; row++) {
-            float *yr = yk + k * cfg->ys_k + row * cfg->ys_h;
-            const float *t = tile + (ptrdiff_t)row * wo * ldt + k;
-            for (int x = 0; x < wo; x++)
-                yr[x * cfg->ys_w] = t[x * ldt];
-        }
-}
-
-/* Filter panels [kp0, kp1) of group g for `rows` output rows from ho0 of
- * image n, the window of the group already built in win. */
+/* NCHW, NHWC: filter panels [kp0, kp1) of group g for `rows` output rows
+ * from ho0 of image n, the window of the group already built in win. */
 static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                        const float *packed, const float *bias, float *y,
                        float *tile, int n, int g, int ho0, int rows, int kp0,
@@ -107,11 +91,104 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                 }
             }
         }
-        if (sh->layout == I2W_LAYOUT_NCHW)
+        if (!nhwc)
             tile_store_planar(cfg, tile, ldc, nk, rows * sh->wo,
                               yn + kabs * cfg->ys_k);
-        else if (!nhwc)
-            tile_store(cfg, tile, ldc, nk, rows, yn + kabs * cfg->ys_k);
+    }
+}
+
+/* CHWN, CHWN8: the tile [image][pixel][ldt] of nimg <= I2W_VL images and
+ * nk channels goes to y, where the images of a pixel are adjacent: blocks
+ * of images x I2W_VL channels transposed in registers.  yk points at the
+ * first image's channel 0 of output row ho0. */
+static void tile_store_images(const i2w_im2win_cfg *cfg, const float *tile,
+                              ptrdiff_t ldt, int nimg, int nk, int rows,
+                              float *yk)
+{
+    const int npix = rows * cfg->sh.wo;
+    const i2w_vmask mi = i2w_vmask_first(nimg);
+    for (int p = 0; p < npix; p++) {
+        float *yp = yk + p / cfg->sh.wo * cfg->ys_h + p % cfg->sh.wo * cfg->ys_w;
+        for (int k0 = 0; k0 < nk; k0 += I2W_VL) {
+            i2w_vec v[I2W_VL];
+            I2W_UNROLL for (int i = 0; i < I2W_VL; i++)
+                v[i] = i < nimg ? i2w_vload(tile + ((ptrdiff_t)i * npix + p) *
+                                                       ldt + k0)
+                                : i2w_vzero();
+            i2w_vtranspose(v);
+            I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
+                if (k0 + t >= nk)
+                    break;
+                i2w_vstore_m(yp + (k0 + t) * cfg->ys_k, mi, v[t]);
+            }
+        }
+    }
+}
+
+/* A CHWN/CHWN8 work unit: images [n0, n0 + nimg), which share the cache
+ * lines of y, output rows [ho0, ho0 + rows), filter panels [kp0, kp1) of
+ * every group.  Chunk by chunk, the windows of all the images are built
+ * together (each line of x read once) and each filter chunk serves every
+ * image; the partial sums wait in the tile, stored once per group. */
+static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
+                        const float *packed, const float *bias, float *y,
+                        float *win, float *tile, int n0, int nimg, int ho0,
+                        int rows, int kp0, int kp1)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int nblk = (sh->wo + cfg->mr - 1) / cfg->mr;
+    const int npix = rows * sh->wo;
+    const ptrdiff_t ldt = (ptrdiff_t)(kp1 - kp0 - 1) * cfg->nr +
+                          i2w_im2win_panel_width(cfg, kp1 - 1);
+    const float *xg = x + i2w_act_offset(sh->layout, sh->nb, sh->c, sh->h,
+                                         sh->w, n0, 0, 0, 0);
+    float *yg = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
+                                   n0, 0, ho0, 0);
+    for (int g = 0; g < sh->g; g++) {
+        for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
+            const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
+            const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
+            const ptrdiff_t img = (ptrdiff_t)rows * cfg->wp * col;
+            I2W_IM2WIN_SYM(i2w_im2win_window_images)(cfg, xg, nimg, g, ho0,
+                                                     rows, c0, cbn, win);
+            i2w_im2win_uk_args args = {
+                .a_pix = sh->sw * col,
+                .nseg = sh->dw == 1 ? 1 : sh->s,
+                .run = sh->dw == 1 ? sh->s * (int)col : (int)col,
+                .a_seg = sh->dw * col,
+                .ldc = ldt,
+                .first = c0 == 0,
+            };
+            for (int kp = kp0; kp < kp1; kp++) {
+                const int kabs = g * sh->kg + kp * cfg->nr;
+                args.nk = sh->kg - kp * cfg->nr < cfg->nr
+                              ? sh->kg - kp * cfg->nr
+                              : cfg->nr;
+                const int nv = (args.nk + I2W_VL - 1) / I2W_VL;
+                args.bias = bias ? bias + kabs : NULL;
+                args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
+                for (int i = 0; i < nimg; i++)
+                    for (int row = 0; row < rows; row++) {
+                        int wo0 = 0;
+                        for (int blk = 0; blk < nblk; blk++) {
+                            int mr = sh->wo / nblk + (blk < sh->wo % nblk);
+                            args.a = win + i * img + row * cfg->wp * col +
+                                     wo0 * args.a_pix;
+                            args.c = tile +
+                                     ((ptrdiff_t)i * npix + row * sh->wo +
+                                      wo0) * ldt + (kp - kp0) * cfg->nr;
+                            I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](
+                                &args);
+                            wo0 += mr;
+                        }
+                    }
+            }
+        }
+        const int k0 = kp0 * cfg->nr;
+        const int nk = sh->kg - k0 < kp1 * cfg->nr - k0 ? sh->kg - k0
+                                                         : kp1 * cfg->nr - k0;
+        tile_store_images(cfg, tile, ldt, nimg, nk, rows,
+                          yg + (g * sh->kg + k0) * cfg->ys_k);
     }
 }
 
@@ -145,15 +222,19 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                       kp1 = (kq + 1) * cfg->nkp / cfg->kparts;
             const int rows = sh->ho - ho0 < cfg->hb ? sh->ho - ho0 : cfg->hb;
             const int n1 = sh->n - n0 < cfg->ng ? sh->n : n0 + cfg->ng;
-            for (int n = n0; n < n1; n++) {
-                const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
-                                                     sh->h, sh->w, n, 0, 0, 0);
-                for (int g = 0; g < sh->g; g++) {
-                    I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, ho0, rows,
-                                                      win);
-                    group_rows(cfg, win, packed, bias, y, tile, n, g, ho0,
-                               rows, kp0, kp1);
-                }
+            if (sh->layout == I2W_LAYOUT_CHWN ||
+                sh->layout == I2W_LAYOUT_CHWN8) {
+                unit_images(cfg, x, packed, bias, y, win, tile, n0, n1 - n0,
+                            ho0, rows, kp0, kp1);
+                continue;
+            }
+            const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
+                                                 sh->h, sh->w, n0, 0, 0, 0);
+            for (int g = 0; g < sh->g; g++) {
+                I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, ho0, rows,
+                                                  win);
+                group_rows(cfg, win, packed, bias, y, tile, n0, g, ho0, rows,
+                           kp0, kp1);
             }
         }
     }

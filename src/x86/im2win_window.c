@@ -63,31 +63,42 @@ static void window_cols_transposed(const i2w_im2win_cfg *cfg,
     }
 }
 
+/* Window columns [*lo, *hi) hold input columns [*lo - pw, *hi - pw) (none
+ * when the input row is in the padding); zero the others, in each of the
+ * nimg windows img_stride apart. */
+static void pad_columns(const i2w_im2win_cfg *cfg, int in_rows, int cbn,
+                        int nimg, ptrdiff_t img_stride, float *dst, int *lo,
+                        int *hi)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
+    *lo = in_rows && sh->pw < cfg->wp ? sh->pw : cfg->wp;
+    *hi = sh->pw + sh->w < cfg->wp ? sh->pw + sh->w : cfg->wp;
+    if (*hi < *lo)
+        *hi = *lo;
+    for (int i = 0; i < nimg; i++) {
+        for (int j = 0; j < *lo; j++)
+            zero_floats(dst + i * img_stride + j * col, cbn);
+        for (int j = *hi; j < cfg->wp; j++)
+            zero_floats(dst + i * img_stride + j * col, cbn);
+    }
+}
+
 /* One window row (tap row r of one output row): wp columns, R*cbn apart,
  * of cbn channels each.  src is input row h of the chunk's first channel,
  * or NULL when h is in the padding. */
 static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
                        float *dst)
 {
-    const i2w_shape *sh = &cfg->sh;
-    const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
-    /* window columns [lo, hi) hold input columns [lo - pw, hi - pw) */
-    int lo = src ? sh->pw : cfg->wp, hi = sh->pw + sh->w;
-    if (lo > cfg->wp)
-        lo = cfg->wp;
-    if (hi > cfg->wp)
-        hi = cfg->wp;
-    if (hi < lo)
-        hi = lo;
-    for (int j = 0; j < lo; j++)
-        zero_floats(dst + j * col, cbn);
-    for (int j = hi; j < cfg->wp; j++)
-        zero_floats(dst + j * col, cbn);
+    const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
+    int lo, hi;
+    pad_columns(cfg, src != NULL, cbn, 1, 0, dst, &lo, &hi);
     if (lo == hi)
         return;
     if (cfg->xs_c == 1) { /* NHWC: the chunk's channels are contiguous */
         for (int j = lo; j < hi; j++)
-            copy_floats(dst + j * col, src + (j - sh->pw) * cfg->xs_w, cbn);
+            copy_floats(dst + j * col, src + (j - cfg->sh.pw) * cfg->xs_w,
+                        cbn);
         return;
     }
     window_cols_transposed(cfg, src, cbn, lo, hi, dst);
@@ -111,4 +122,52 @@ void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
                            chunk + ((size_t)row * cfg->wp * sh->r + r) * cbn);
             }
     }
+}
+
+/* CHWN, CHWN8: the nimg <= I2W_VL images of a column are adjacent in x,
+ * so one load takes a channel's value in every image; I2W_VL channels of
+ * them are transposed into one column of each image's window. */
+static void window_row_images(const i2w_im2win_cfg *cfg, const float *src,
+                              int nimg, int cbn, ptrdiff_t img_stride,
+                              float *dst)
+{
+    const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
+    const i2w_vmask mi = i2w_vmask_first(nimg);
+    int lo, hi;
+    pad_columns(cfg, src != NULL, cbn, nimg, img_stride, dst, &lo, &hi);
+    for (int c0 = 0; c0 < cbn && lo < hi; c0 += I2W_VL) {
+        const int nc = cbn - c0 < I2W_VL ? cbn - c0 : I2W_VL;
+        const i2w_vmask mc = i2w_vmask_first(nc);
+        for (int j = lo; j < hi; j++) {
+            const float *s =
+                src + c0 * cfg->xs_c + (j - cfg->sh.pw) * cfg->xs_w;
+            i2w_vec v[I2W_VL];
+            I2W_UNROLL for (int t = 0; t < I2W_VL; t++)
+                v[t] = t < nc ? i2w_vload_m(s + t * cfg->xs_c, mi)
+                              : i2w_vzero();
+            i2w_vtranspose(v);
+            I2W_UNROLL for (int i = 0; i < I2W_VL; i++) {
+                if (i >= nimg)
+                    break;
+                i2w_vstore_m(dst + i * img_stride + j * col + c0, mc, v[i]);
+            }
+        }
+    }
+}
+
+void I2W_IM2WIN_SYM(i2w_im2win_window_images)(const i2w_im2win_cfg *cfg,
+                                              const float *xg, int nimg,
+                                              int g, int ho0, int rows,
+                                              int c0, int cbn, float *win)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const ptrdiff_t img_stride = (ptrdiff_t)rows * cfg->wp * sh->r * cbn;
+    const float *xc = xg + (ptrdiff_t)(g * sh->cg + c0) * cfg->xs_c;
+    for (int row = 0; row < rows; row++)
+        for (int r = 0; r < sh->r; r++) {
+            int h = (ho0 + row) * sh->sh - sh->ph + r * sh->dh;
+            const float *src = h >= 0 && h < sh->h ? xc + h * cfg->xs_h : NULL;
+            window_row_images(cfg, src, nimg, cbn, img_stride,
+                              win + ((size_t)row * cfg->wp * sh->r + r) * cbn);
+        }
 }
