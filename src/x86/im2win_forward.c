@@ -98,28 +98,34 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
 }
 
 /* CHWN, CHWN8: the tile [image][pixel][ldt] of nimg <= I2W_VL images and
- * nk channels goes to y, where the images of a pixel are adjacent: blocks
- * of images x I2W_VL channels transposed in registers.  yk points at the
- * first image's channel 0 of output row ho0. */
+ * nk channels goes to y, where the images of a pixel are adjacent, and so
+ * are the pixels of a channel when the images are all the batch (CHWN)
+ * or its block of 8 (CHWN8): blocks of ppv pixels x nimg images x I2W_VL
+ * channels are transposed in registers.  yk points at the first image's
+ * channel 0 of output row ho0. */
 static void tile_store_images(const i2w_im2win_cfg *cfg, const float *tile,
                               ptrdiff_t ldt, int nimg, int nk, int rows,
                               float *yk)
 {
     const int npix = rows * cfg->sh.wo;
-    const i2w_vmask mi = i2w_vmask_first(nimg);
-    for (int p = 0; p < npix; p++) {
+    const int ppv = cfg->ys_w == nimg ? I2W_VL / nimg : 1;
+    for (int p = 0; p < npix; p += ppv) {
+        const int np = npix - p < ppv ? npix - p : ppv;
+        const i2w_vmask ml = i2w_vmask_first(np * nimg);
         float *yp = yk + p / cfg->sh.wo * cfg->ys_h + p % cfg->sh.wo * cfg->ys_w;
         for (int k0 = 0; k0 < nk; k0 += I2W_VL) {
+            /* lane q*nimg + i: pixel p + q of image i */
             i2w_vec v[I2W_VL];
-            I2W_UNROLL for (int i = 0; i < I2W_VL; i++)
-                v[i] = i < nimg ? i2w_vload(tile + ((ptrdiff_t)i * npix + p) *
-                                                       ldt + k0)
-                                : i2w_vzero();
+            I2W_UNROLL for (int l = 0; l < I2W_VL; l++)
+                v[l] = l < np * nimg
+                           ? i2w_vload(tile + ((ptrdiff_t)(l % nimg) * npix +
+                                               p + l / nimg) * ldt + k0)
+                           : i2w_vzero();
             i2w_vtranspose(v);
             I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
                 if (k0 + t >= nk)
                     break;
-                i2w_vstore_m(yp + (k0 + t) * cfg->ys_k, mi, v[t]);
+                i2w_vstore_m(yp + (k0 + t) * cfg->ys_k, ml, v[t]);
             }
         }
     }

@@ -58,7 +58,8 @@ static inline i2w_vec i2w_vgather_m(const float *base, i2w_vindex idx,
 /* Second half of i2w_vtranspose: u holds 4x4 blocks transposed within
  * each 128-bit lane; transpose the 4x4 lanes of every group of four
  * vectors into r. */
-static inline void i2w_vtranspose_lanes(const i2w_vec u[16], i2w_vec r[16])
+static inline __attribute__((always_inline)) void
+i2w_vtranspose_lanes(const i2w_vec u[16], i2w_vec r[16])
 {
     i2w_vec t[16];
     I2W_UNROLL for (int i = 0; i < 4; i++) {
@@ -117,7 +118,8 @@ static inline i2w_vec i2w_vgather_m(const float *base, i2w_vindex idx,
 }
 
 /* Second half of i2w_vtranspose: swap the off-diagonal 128-bit lanes. */
-static inline void i2w_vtranspose_lanes(const i2w_vec u[8], i2w_vec r[8])
+static inline __attribute__((always_inline)) void
+i2w_vtranspose_lanes(const i2w_vec u[8], i2w_vec r[8])
 {
     I2W_UNROLL for (int i = 0; i < 4; i++) {
         r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
@@ -146,7 +148,8 @@ static inline i2w_vindex i2w_vindex_strided(int stride)
 
 /* r[i][j] becomes r[j][i] for the I2W_VL x I2W_VL block: 4x4 transposes
  * inside each 128-bit lane, then of the lanes. */
-static inline void i2w_vtranspose(i2w_vec r[I2W_VL])
+static inline __attribute__((always_inline)) void
+i2w_vtranspose(i2w_vec r[I2W_VL])
 {
     i2w_vec t[I2W_VL], u[I2W_VL];
     I2W_UNROLL for (int i = 0; i < I2W_VL; i += 2) {

@@ -125,31 +125,38 @@ void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
 }
 
 /* CHWN, CHWN8: the nimg <= I2W_VL images of a column are adjacent in x,
- * so one load takes a channel's value in every image; I2W_VL channels of
- * them are transposed into one column of each image's window. */
+ * so one load takes a channel's value in every image (in cpv columns at
+ * once when the columns are adjacent too: CHWN8, or CHWN with one image
+ * group); I2W_VL channels of them are transposed into columns of each
+ * image's window. */
 static void window_row_images(const i2w_im2win_cfg *cfg, const float *src,
                               int nimg, int cbn, ptrdiff_t img_stride,
                               float *dst)
 {
     const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
-    const i2w_vmask mi = i2w_vmask_first(nimg);
+    const int cpv = cfg->xs_w == nimg ? I2W_VL / nimg : 1;
     int lo, hi;
     pad_columns(cfg, src != NULL, cbn, nimg, img_stride, dst, &lo, &hi);
     for (int c0 = 0; c0 < cbn && lo < hi; c0 += I2W_VL) {
         const int nc = cbn - c0 < I2W_VL ? cbn - c0 : I2W_VL;
         const i2w_vmask mc = i2w_vmask_first(nc);
-        for (int j = lo; j < hi; j++) {
+        for (int j = lo; j < hi; j += cpv) {
+            const int ncol = hi - j < cpv ? hi - j : cpv;
+            const i2w_vmask ml = i2w_vmask_first(ncol * nimg);
             const float *s =
                 src + c0 * cfg->xs_c + (j - cfg->sh.pw) * cfg->xs_w;
             i2w_vec v[I2W_VL];
             I2W_UNROLL for (int t = 0; t < I2W_VL; t++)
-                v[t] = t < nc ? i2w_vload_m(s + t * cfg->xs_c, mi)
+                v[t] = t < nc ? i2w_vload_m(s + t * cfg->xs_c, ml)
                               : i2w_vzero();
             i2w_vtranspose(v);
-            I2W_UNROLL for (int i = 0; i < I2W_VL; i++) {
-                if (i >= nimg)
+            /* lane q*nimg + i: column j + q of image i */
+            I2W_UNROLL for (int l = 0; l < I2W_VL; l++) {
+                if (l >= ncol * nimg)
                     break;
-                i2w_vstore_m(dst + i * img_stride + j * col + c0, mc, v[i]);
+                i2w_vstore_m(dst + l % nimg * img_stride +
+                                 (j + l / nimg) * col + c0,
+                             mc, v[l]);
             }
         }
     }
