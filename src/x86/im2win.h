@@ -1,29 +1,35 @@
 /* im2win forward convolution on x86 (DESIGN.md, "im2win").
  *
- * One scheme serves the four layouts.  A work unit is a block of `hb`
- * output rows of one image (of `ng` images for CHWN and CHWN8, whose
- * output interleaves them), done image after image, for all output
- * channels or, when there are too few units for the threads otherwise,
- * for one of `kparts` ranges of filter panels.  For each group, the unit copies the R input rows
- * that each of its output rows covers into a window laid out
+ * One scheme serves the four layouts.  For each output row and group, the
+ * R input rows its taps cover are copied into a window laid out
  *     [channel chunk][row][column][R][channels of the chunk]
  * (padding rows and columns written as zeros inside the window only), so
  * the reduction of output pixel wo over one chunk, taps (s, r, c), is one
  * contiguous run of S*R*cb floats starting at column wo*stride_w (with
  * dilation_w > 1: S runs of R*cb, dilation_w columns apart).  Every layout
- * reads its input through strides into that window, so one micro-kernel
- * family, pixels x output channels in registers, serves them all.
+ * is read into that window (NHWC by vector copies, the others by register
+ * transposes), so one micro-kernel family, pixels x output channels in
+ * registers, serves them all.  The window is per thread and covers only
+ * the rows of one work unit.
  *
  * The micro-kernel broadcasts one window element per pixel and multiplies
  * it with vectors of the packed filter, so output channels are the vector
- * lanes: NHWC stores the accumulators straight into y; the other layouts
- * accumulate into a per-thread tile [pixels][channels] that is transposed
- * into y once the reduction over all chunks is done.
+ * lanes: NHWC accumulates straight into y; NCHW into a per-thread tile
+ * [pixels][channels] transposed into y once a panel's reduction is done;
+ * CHWN and CHWN8 into a tile of all the unit's images, stored as vectors
+ * of images.
+ *
+ * A work unit is a block of `hb` output rows of one image (NCHW, NHWC:
+ * window of all chunks, then panel after panel) or of `ng` images whose
+ * outputs share cache lines (CHWN, CHWN8: chunk after chunk, the windows
+ * of all the images, then every panel on every image), for all output
+ * channels or, when that gives too few units for the threads or too large
+ * a CHWN tile, for one of `kparts` ranges of filter panels.
  *
  * The filter is packed at execute (the API hands the weights over only
  * then) into [group][panel][chunk][S][R][cb][panel width], panels of
  * nv_max vectors of output channels, the last one zero-padded to whole
- * vectors. */
+ * vectors, in plan-owned memory allocated at creation. */
 #ifndef I2W_X86_IM2WIN_H
 #define I2W_X86_IM2WIN_H
 
