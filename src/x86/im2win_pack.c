@@ -40,6 +40,10 @@ static void pack_transpose(const i2w_im2win_cfg *cfg, const float *src,
             i2w_vec v[I2W_VL];
             I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
                 const float *p = src + (j0 + t) * wk + i0;
+                /* I2W_VL (or 2*I2W_VL) rows far apart are more streams
+                 * than the hardware prefetcher follows: ask for the line
+                 * after next of each */
+                _mm_prefetch((const char *)(p + 32), _MM_HINT_T0);
                 v[t] = j0 + t >= nk   ? i2w_vzero()
                        : ni == I2W_VL ? i2w_vload(p)
                                       : i2w_vload_m(p, m);
