@@ -1,6 +1,7 @@
 /* im2win forward driver of one ISA (im2win.h): pack the filter, then run
- * the work units (image, block of output rows) on the OpenMP threads, each
- * with its own window and tile. */
+ * the work units (block of output rows, image or image group, range of
+ * filter panels) on the OpenMP threads, each with its own window and
+ * tile. */
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -15,6 +16,43 @@ static int thread_id(void)
 #else
     return 0;
 #endif
+}
+
+/* Output channels of panel kp of a group. */
+static int panel_channels(const i2w_im2win_cfg *cfg, int kp)
+{
+    const int rest = cfg->sh.kg - kp * cfg->nr;
+    return rest < cfg->nr ? rest : cfg->nr;
+}
+
+/* The window geometry of a chunk of cbn channels, for the micro-kernel:
+ * without dilation the S tap columns of a pixel are adjacent in the
+ * window, one run. */
+static void chunk_args(const i2w_shape *sh, int cbn, i2w_im2win_uk_args *args)
+{
+    const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
+    args->a_pix = sh->sw * col;
+    args->nseg = sh->dw == 1 ? 1 : sh->s;
+    args->run = sh->dw == 1 ? sh->s * (int)col : (int)col;
+    args->a_seg = sh->dw * col;
+}
+
+/* The micro-tiles of one output row for the panel in args: a is the
+ * row's first pixel in the window, c its first output in the tile. */
+static void row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
+                      const float *a, float *c)
+{
+    const int wo = cfg->sh.wo, nblk = (wo + cfg->mr - 1) / cfg->mr;
+    const int nv = (args->nk + I2W_VL - 1) / I2W_VL;
+    int wo0 = 0;
+    for (int blk = 0; blk < nblk; blk++) {
+        /* equal blocks, the first ones one pixel longer */
+        const int mr = wo / nblk + (blk < wo % nblk);
+        args->a = a + wo0 * args->a_pix;
+        args->c = c + wo0 * args->ldc;
+        I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](args);
+        wo0 += mr;
+    }
 }
 
 /* NCHW: the tile's pixels (whole output rows) are contiguous in y for
@@ -53,46 +91,29 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                        int kp1)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int nblk = (sh->wo + cfg->mr - 1) / cfg->mr;
     const int nhwc = sh->layout == I2W_LAYOUT_NHWC;
     float *yn = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
                                    n, 0, ho0, 0);
     for (int kp = kp0; kp < kp1; kp++) {
         const int kabs = g * sh->kg + kp * cfg->nr;
-        const int nk = sh->kg - kp * cfg->nr < cfg->nr ? sh->kg - kp * cfg->nr
-                                                       : cfg->nr;
-        const int nv = (nk + I2W_VL - 1) / I2W_VL;
         /* NHWC accumulates in y itself: pixels are sh->k apart there */
         float *c = nhwc ? yn + kabs : tile;
-        const ptrdiff_t ldc = nhwc ? sh->k : cfg->nr;
-        i2w_im2win_uk_args args = {.ldc = ldc, .nk = nk,
+        i2w_im2win_uk_args args = {.ldc = nhwc ? sh->k : cfg->nr,
+                                   .nk = panel_channels(cfg, kp),
                                    .bias = bias ? bias + kabs : NULL};
         for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
             const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
-            const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
             const float *chunk = win + i2w_im2win_chunk_offset(cfg, rows, c0);
-            args.a_pix = sh->sw * col;
-            /* without dilation the S tap columns of a pixel are adjacent
-             * in the window: one run */
-            args.nseg = sh->dw == 1 ? 1 : sh->s;
-            args.run = sh->dw == 1 ? sh->s * (int)col : (int)col;
-            args.a_seg = sh->dw * col;
+            chunk_args(sh, cbn, &args);
             args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
             args.first = c0 == 0;
-            for (int row = 0; row < rows; row++) {
-                int wo0 = 0;
-                for (int blk = 0; blk < nblk; blk++) {
-                    /* equal blocks, the first ones one pixel longer */
-                    int mr = sh->wo / nblk + (blk < sh->wo % nblk);
-                    args.a = chunk + row * cfg->wp * col + wo0 * args.a_pix;
-                    args.c = c + ((ptrdiff_t)row * sh->wo + wo0) * ldc;
-                    I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](&args);
-                    wo0 += mr;
-                }
-            }
+            for (int row = 0; row < rows; row++)
+                row_tiles(cfg, &args,
+                          chunk + (ptrdiff_t)row * cfg->wp * sh->r * cbn,
+                          c + (ptrdiff_t)row * sh->wo * args.ldc);
         }
         if (!nhwc)
-            tile_store_planar(cfg, tile, ldc, nk, rows * sh->wo,
+            tile_store_planar(cfg, tile, args.ldc, args.nk, rows * sh->wo,
                               yn + kabs * cfg->ys_k);
     }
 }
@@ -142,7 +163,6 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
                         int rows, int kp0, int kp1)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int nblk = (sh->wo + cfg->mr - 1) / cfg->mr;
     const int npix = rows * sh->wo;
     const ptrdiff_t ldt = (ptrdiff_t)(kp1 - kp0 - 1) * cfg->nr +
                           i2w_im2win_panel_width(cfg, kp1 - 1);
@@ -153,41 +173,22 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
     for (int g = 0; g < sh->g; g++) {
         for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
             const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
-            const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
-            const ptrdiff_t img = (ptrdiff_t)rows * cfg->wp * col;
+            const ptrdiff_t row_len = (ptrdiff_t)cfg->wp * sh->r * cbn;
             I2W_IM2WIN_SYM(i2w_im2win_window_images)(cfg, xg, nimg, g, ho0,
                                                      rows, c0, cbn, win);
-            i2w_im2win_uk_args args = {
-                .a_pix = sh->sw * col,
-                .nseg = sh->dw == 1 ? 1 : sh->s,
-                .run = sh->dw == 1 ? sh->s * (int)col : (int)col,
-                .a_seg = sh->dw * col,
-                .ldc = ldt,
-                .first = c0 == 0,
-            };
+            i2w_im2win_uk_args args = {.ldc = ldt, .first = c0 == 0};
+            chunk_args(sh, cbn, &args);
             for (int kp = kp0; kp < kp1; kp++) {
                 const int kabs = g * sh->kg + kp * cfg->nr;
-                args.nk = sh->kg - kp * cfg->nr < cfg->nr
-                              ? sh->kg - kp * cfg->nr
-                              : cfg->nr;
-                const int nv = (args.nk + I2W_VL - 1) / I2W_VL;
+                args.nk = panel_channels(cfg, kp);
                 args.bias = bias ? bias + kabs : NULL;
                 args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
                 for (int i = 0; i < nimg; i++)
-                    for (int row = 0; row < rows; row++) {
-                        int wo0 = 0;
-                        for (int blk = 0; blk < nblk; blk++) {
-                            int mr = sh->wo / nblk + (blk < sh->wo % nblk);
-                            args.a = win + i * img + row * cfg->wp * col +
-                                     wo0 * args.a_pix;
-                            args.c = tile +
-                                     ((ptrdiff_t)i * npix + row * sh->wo +
-                                      wo0) * ldt + (kp - kp0) * cfg->nr;
-                            I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](
-                                &args);
-                            wo0 += mr;
-                        }
-                    }
+                    for (int row = 0; row < rows; row++)
+                        row_tiles(cfg, &args,
+                                  win + (i * rows + row) * row_len,
+                                  tile + ((ptrdiff_t)i * npix + row * sh->wo) *
+                                             ldt + (kp - kp0) * cfg->nr);
             }
         }
         const int k0 = kp0 * cfg->nr;
