@@ -8,7 +8,7 @@
 #    machine needs no autotools or libtool) in BUILD_DIR (default
 #    /tmp/b-gpu, configured on first use) and puts it, with the Check and
 #    subunit packages unpacked, in .gpu-deps/ (ignored through
-#    .git/info/exclude).
+#    .gitignore).
 # 2. On the GPU machine (the device tool's run, carrying .gpu-deps):
 #      bash scripts/gpu-run.sh device [full|test|quick|bench] [BENCH_ARGS...]
 #    test:  build, make check, compute-sanitizer memcheck and racecheck
