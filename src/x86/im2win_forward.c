@@ -208,6 +208,9 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
     const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
     const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
     const int units = nhb * ngroups * cfg->kparts;
+#ifndef _OPENMP
+    (void)threads; /* built without OpenMP: one thread */
+#endif
     /* One parallel region, and units handed out one at a time: on a
      * shared machine a thread that loses its core for a while does not
      * hold the others back at the end. */
