@@ -19,10 +19,9 @@
 #define I2W_IM2WIN_UNIT_PIXELS 128
 /* Window bytes per thread: stays in the 1 MiB L2 beside the filter. */
 #define I2W_IM2WIN_WINDOW_BYTES (512 * 1024)
-/* Output bytes of a CHWN/CHWN8 work unit, written one image at a time,
- * a float per image in every line: they stay in L2 until the unit's last
- * image completes the lines. */
-#define I2W_IM2WIN_GROUP_BYTES (512 * 1024)
+/* Tile bytes of a CHWN/CHWN8 work unit (all its outputs, stored at the
+ * end as vectors of images): stays in L2 while the panels run. */
+#define I2W_IM2WIN_TILE_BYTES (512 * 1024)
 
 typedef struct {
     i2w_im2win_cfg cfg;
@@ -42,44 +41,44 @@ static int balanced(int n, size_t max)
     return div_up(n, div_up(n, max));
 }
 
-static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
-                            int threads)
+static int batch_minor(const i2w_shape *sh)
+{
+    return sh->layout == I2W_LAYOUT_CHWN || sh->layout == I2W_LAYOUT_CHWN8;
+}
+
+/* Window bytes of one input channel for one output row. */
+static size_t channel_row_bytes(const i2w_im2win_cfg *cfg)
+{
+    return (size_t)cfg->wp * cfg->sh.r * cfg->ng * sizeof(float);
+}
+
+/* The work unit: images (ng), output rows (hb), parts of the panels. */
+static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
 {
     const i2w_shape *sh = &cfg->sh;
-    const size_t rs = (size_t)sh->r * sh->s;
-    cfg->vl = isa->vl;
-    cfg->mr = isa->mr_max;
-    cfg->nr = isa->nv_max * isa->vl;
-    cfg->nkp = div_up(sh->kg, cfg->nr);
-    cfg->kgp = (cfg->nkp - 1) * cfg->nr +
-               i2w_im2win_panel_width(cfg, cfg->nkp - 1);
-    cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
-
+    const int bm = batch_minor(sh);
     /* CHWN and CHWN8 keep the images of a pixel adjacent: a unit does the
      * images that share cache lines of y (a block of 8 of CHWN8, a vector
      * of CHWN), their windows built together, their outputs kept in the
      * tile and stored as vectors of images */
-    const int batch_minor = sh->layout == I2W_LAYOUT_CHWN ||
-                            sh->layout == I2W_LAYOUT_CHWN8;
-    cfg->ng = !batch_minor                     ? 1
+    cfg->ng = !bm                              ? 1
               : sh->layout == I2W_LAYOUT_CHWN8 ? 8
-              : sh->n < isa->vl                ? sh->n
-                                               : isa->vl;
+              : sh->n < vl                     ? sh->n
+                                               : vl;
     const int ngroups = div_up(sh->n, cfg->ng);
 
     /* rows: enough pixels per pass over the filter, within the window */
-    const size_t col_bytes = (size_t)sh->r * cfg->ng * sizeof(float);
-    const size_t row_bytes = (size_t)cfg->wp * sh->cg * col_bytes;
+    const size_t row_bytes = sh->cg * channel_row_bytes(cfg);
     size_t hb = div_up(I2W_IM2WIN_UNIT_PIXELS, (size_t)sh->wo * cfg->ng);
-    if (!batch_minor && hb > I2W_IM2WIN_WINDOW_BYTES / row_bytes)
+    if (!bm && hb > I2W_IM2WIN_WINDOW_BYTES / row_bytes)
         hb = I2W_IM2WIN_WINDOW_BYTES / row_bytes;
     cfg->hb = balanced(sh->ho, hb);
     /* the tile of a CHWN/CHWN8 unit holds all its outputs: split the
      * channels until it fits in L2 */
     cfg->kparts = 1;
-    if (batch_minor)
+    if (bm)
         cfg->kparts = div_up((size_t)cfg->hb * sh->wo * cfg->kgp * cfg->ng *
-                                 sizeof(float), I2W_IM2WIN_GROUP_BYTES);
+                                 sizeof(float), I2W_IM2WIN_TILE_BYTES);
     /* too few units for the threads: split the channels (the window is
      * then built once per part), then the rows (each filter element is
      * then used on fewer pixels per pass) */
@@ -91,34 +90,48 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     size_t want = div_up(2 * (size_t)threads, (size_t)ngroups * cfg->kparts);
     if ((size_t)div_up(sh->ho, cfg->hb) < want)
         cfg->hb = balanced(sh->ho, div_up(sh->ho, want));
+}
 
-    /* channel chunks: the filter chunk of a panel within its budget; CHWN
-     * and CHWN8 build the window one chunk at a time, so it bounds the
-     * chunk too */
-    size_t cb = I2W_IM2WIN_PANEL_BYTES / (rs * cfg->nr * sizeof(float));
-    if (batch_minor &&
-        cb > I2W_IM2WIN_WINDOW_BYTES / (cfg->hb * cfg->wp * col_bytes))
-        cb = I2W_IM2WIN_WINDOW_BYTES / (cfg->hb * cfg->wp * col_bytes);
+/* Input channels per reduction chunk: the filter chunk of a panel within
+ * its budget; CHWN and CHWN8 build the window one chunk at a time, so the
+ * window budget bounds the chunk too. */
+static void chunk_blocking(i2w_im2win_cfg *cfg)
+{
+    const i2w_shape *sh = &cfg->sh;
+    size_t cb = I2W_IM2WIN_PANEL_BYTES /
+                ((size_t)sh->r * sh->s * cfg->nr * sizeof(float));
+    const size_t win_cb =
+        I2W_IM2WIN_WINDOW_BYTES / (cfg->hb * channel_row_bytes(cfg));
+    if (batch_minor(sh) && cb > win_cb)
+        cb = win_cb;
     /* whole 64-byte lines of channels per window column when it splits */
     if (cb < (size_t)sh->cg && cb >= 16)
         cb = cb / 16 * 16;
     cfg->cb = balanced(sh->cg, cb);
-    cfg->threads = threads;
+}
 
-    /* per-thread pieces start on a cache line; NHWC needs no tile, NCHW
-     * one panel's, CHWN/CHWN8 a part of the panels' for every image */
-    const size_t win = batch_minor
-                           ? (size_t)cfg->hb * cfg->wp * cfg->cb * col_bytes
-                           : (size_t)cfg->hb * row_bytes;
+/* Per-thread window and tile, each starting on a cache line: NHWC needs
+ * no tile, NCHW one panel's, CHWN/CHWN8 a part of the panels' for every
+ * image of the unit. */
+static void thread_sizes(i2w_im2win_cfg *cfg)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int bm = batch_minor(sh);
+    const size_t win = (size_t)cfg->hb * (bm ? cfg->cb : sh->cg) *
+                       channel_row_bytes(cfg);
     const size_t tile_width =
-        (size_t)(batch_minor ? div_up(cfg->nkp, cfg->kparts) : 1) * cfg->nr;
+        (size_t)(bm ? div_up(cfg->nkp, cfg->kparts) : 1) * cfg->nr;
     cfg->win_elems = (win / sizeof(float) + 15) / 16 * 16;
     cfg->tile_elems =
         sh->layout == I2W_LAYOUT_NHWC
             ? 0
             : ((size_t)cfg->hb * sh->wo * cfg->ng * tile_width + 15) / 16 * 16;
+}
 
-    /* activation strides, read off the layout's offset function */
+/* Activation strides of x and y, read off the layout's offset function. */
+static void strides(i2w_im2win_cfg *cfg)
+{
+    const i2w_shape *sh = &cfg->sh;
     const i2w_layout l = sh->layout;
     cfg->xs_c = i2w_act_offset(l, sh->nb, sh->c, sh->h, sh->w, 0, 1, 0, 0);
     cfg->xs_h = i2w_act_offset(l, sh->nb, sh->c, sh->h, sh->w, 0, 0, 1, 0);
@@ -126,6 +139,24 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->ys_k = i2w_act_offset(l, sh->nb, sh->k, sh->ho, sh->wo, 0, 1, 0, 0);
     cfg->ys_h = i2w_act_offset(l, sh->nb, sh->k, sh->ho, sh->wo, 0, 0, 1, 0);
     cfg->ys_w = i2w_act_offset(l, sh->nb, sh->k, sh->ho, sh->wo, 0, 0, 0, 1);
+}
+
+static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
+                            int threads)
+{
+    const i2w_shape *sh = &cfg->sh;
+    cfg->vl = isa->vl;
+    cfg->mr = isa->mr_max;
+    cfg->nr = isa->nv_max * isa->vl;
+    cfg->nkp = div_up(sh->kg, cfg->nr);
+    cfg->kgp = (cfg->nkp - 1) * cfg->nr +
+               i2w_im2win_panel_width(cfg, cfg->nkp - 1);
+    cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
+    cfg->threads = threads;
+    unit_blocking(cfg, isa->vl, threads);
+    chunk_blocking(cfg);
+    thread_sizes(cfg);
+    strides(cfg);
 }
 
 /* cfg->pack_row for filters whose output channels are outermost: where
