@@ -59,10 +59,12 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args)
         i2w_vmask m = i2w_vmask_first(n);
         I2W_UNROLL for (int p = 0; p < mr; p++) {
             float *cp = c + p * ldc + v * I2W_VL;
-            if (n == I2W_VL)
-                i2w_vstore(cp, acc[p][v]);
-            else
+            if (n != I2W_VL)
                 i2w_vstore_m(cp, m, acc[p][v]);
+            else if (args->stream)
+                i2w_vstream(cp, acc[p][v]);
+            else
+                i2w_vstore(cp, acc[p][v]);
         }
     }
 }

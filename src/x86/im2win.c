@@ -19,6 +19,9 @@
 #define I2W_IM2WIN_UNIT_PIXELS 128
 /* Window bytes per thread: stays in the 1 MiB L2 beside the filter. */
 #define I2W_IM2WIN_WINDOW_BYTES (512 * 1024)
+/* Outputs larger than this go past the caches (streaming stores, no
+ * read for ownership): they would not stay in the 32 MiB L3 anyway. */
+#define I2W_IM2WIN_STREAM_BYTES (16u << 20)
 /* Tile bytes of a CHWN/CHWN8 work unit (all its outputs, stored at the
  * end as vectors of images): stays in L2 while the panels run. */
 #define I2W_IM2WIN_TILE_BYTES (512 * 1024)
@@ -153,6 +156,8 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
                i2w_im2win_panel_width(cfg, cfg->nkp - 1);
     cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
     cfg->threads = threads;
+    cfg->stream = sh->layout == I2W_LAYOUT_NHWC &&
+                  sh->y_elems * sizeof(float) > I2W_IM2WIN_STREAM_BYTES;
     unit_blocking(cfg, isa->vl, threads);
     chunk_blocking(cfg);
     thread_sizes(cfg);

@@ -6,6 +6,8 @@
 #include <omp.h>
 #endif
 
+#include <stdint.h>
+
 #include "common/layout.h"
 #include "x86/im2win_isa.h"
 
@@ -107,6 +109,9 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
             chunk_args(sh, cbn, &args);
             args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
             args.first = c0 == 0;
+            args.stream = cfg->stream && c0 + cbn == sh->cg &&
+                          (uintptr_t)c % (I2W_VL * sizeof(float)) == 0 &&
+                          sh->k % I2W_VL == 0;
             for (int row = 0; row < rows; row++)
                 row_tiles(cfg, &args,
                           chunk + (ptrdiff_t)row * cfg->wp * sh->r * cbn,
@@ -247,6 +252,8 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                            kp0, kp1);
             }
         }
+        /* order the streamed stores before the threads join */
+        _mm_sfence();
     }
 }
 

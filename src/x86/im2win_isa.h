@@ -133,6 +133,8 @@ i2w_vtranspose_lanes(const i2w_vec u[8], i2w_vec r[8])
 
 /* The operations both widths spell alike. */
 static inline i2w_vec i2w_vload(const float *p) { return I2W_MM(loadu_ps)(p); }
+/* p aligned to the vector */
+static inline void i2w_vstream(float *p, i2w_vec v) { I2W_MM(stream_ps)(p, v); }
 static inline void i2w_vstore(float *p, i2w_vec v) { I2W_MM(storeu_ps)(p, v); }
 static inline i2w_vec i2w_vbcast(const float *p) { return I2W_MM(set1_ps)(*p); }
 static inline i2w_vec i2w_vzero(void) { return I2W_MM(setzero_ps)(); }
@@ -182,6 +184,9 @@ typedef struct {
      * instead of the partial sums in c */
     int first;
     const float *bias;
+    /* last chunk of a large output: whole vectors bypass the caches
+     * (c and ldc are aligned to the vector) */
+    int stream;
 } i2w_im2win_uk_args;
 
 typedef void (*i2w_im2win_ukernel)(const i2w_im2win_uk_args *args);
