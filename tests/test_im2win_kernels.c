@@ -159,6 +159,47 @@ static void random_shapes(i2w_isa isa, int li)
 ISA_TESTS(avx2, I2W_ISA_AVX2)
 ISA_TESTS(avx512, I2W_ISA_AVX512)
 
+/* NHWC outputs past 16 MiB are written with streaming stores when y is
+ * aligned: one such layer, y from aligned_alloc, against the reference. */
+static void streamed_output(i2w_isa isa)
+{
+    if (isa_missing(isa))
+        return;
+    uint64_t st = seed + 30;
+    i2w_conv_desc d = {.n = 1, .c = 3, .h = 262, .w = 262, .k = 64, .r = 3,
+                       .s = 3, .layout = I2W_LAYOUT_NHWC};
+    i2w_shape sh;
+    char msg[256];
+    ck_assert(i2w_shape_from_desc(&d, &sh, msg, sizeof msg) == I2W_OK);
+    ck_assert(sh.y_elems * sizeof(float) > (16u << 20));
+    i2w_context ctx = {.threads = 2};
+    i2w_plan plan = {.ctx = &ctx, .shape = sh, .op = I2W_OP_FORWARD,
+                     .algo = I2W_ALGO_IM2WIN};
+    ck_assert(i2w_x86_im2win.create(&plan, isa) == I2W_OK);
+    float *x = tu_alloc_random(sh.x_elems, &st);
+    float *w = tu_alloc_random(sh.w_elems, &st);
+    float *bias = tu_alloc_random(sh.k, &st);
+    float *want = tu_alloc_nan(sh.y_elems);
+    float *y = aligned_alloc(64, sh.y_elems * sizeof(float));
+    ck_assert_ptr_nonnull(y);
+    tu_fill_nan(y, sh.y_elems);
+    i2w_ref_forward(&sh, x, w, bias, want);
+    ck_assert(i2w_x86_im2win.execute(&plan, x, w, bias, y) == I2W_OK);
+    size_t bad = tu_compare_tensor(&sh, 'y', y, want,
+                                   tu_reduction(&sh, I2W_OP_FORWARD),
+                                   i2w_isa_name(isa));
+    ck_assert_msg(bad == 0, "%s: %zu wrong outputs", i2w_isa_name(isa), bad);
+    i2w_x86_im2win.destroy(&plan);
+    free(x);
+    free(w);
+    free(bias);
+    free(want);
+    free(y);
+}
+
+START_TEST(streamed) { streamed_output(_i ? I2W_ISA_AVX512 : I2W_ISA_AVX2); }
+END_TEST
+
 /* The window is per thread and per block of rows: on the benchmark layers
  * at batch 8 and 2 threads it stays within 45% of im2col's buffer. */
 START_TEST(workspace_bound)
@@ -219,6 +260,10 @@ int main(void)
                                 avx512_random));
     TCase *tc = tcase_create("workspace");
     tcase_add_test(tc, workspace_bound);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("streamed");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, streamed, 0, 2);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
