@@ -148,6 +148,29 @@ static inline i2w_vindex i2w_vindex_strided(int stride)
     return I2W_MM(mullo_epi32)(i2w_vindex_lanes(), I2W_MM(set1_epi32)(stride));
 }
 
+/* n contiguous floats: whole vectors, then a masked tail (window columns
+ * and packed filter rows are a few dozen floats, too short to be worth a
+ * memcpy call). */
+static inline void i2w_copy_floats(float *dst, const float *src, int n)
+{
+    int i = 0;
+    for (; i + I2W_VL <= n; i += I2W_VL)
+        i2w_vstore(dst + i, i2w_vload(src + i));
+    if (i < n) {
+        i2w_vmask m = i2w_vmask_first(n - i);
+        i2w_vstore_m(dst + i, m, i2w_vload_m(src + i, m));
+    }
+}
+
+static inline void i2w_zero_floats(float *dst, int n)
+{
+    int i = 0;
+    for (; i + I2W_VL <= n; i += I2W_VL)
+        i2w_vstore(dst + i, i2w_vzero());
+    if (i < n)
+        i2w_vstore_m(dst + i, i2w_vmask_first(n - i), i2w_vzero());
+}
+
 /* r[i][j] becomes r[j][i] for the I2W_VL x I2W_VL block: 4x4 transposes
  * inside each 128-bit lane, then of the lanes. */
 static inline __attribute__((always_inline)) void

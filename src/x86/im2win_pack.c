@@ -3,8 +3,6 @@
  * reads it: taps (s, r), then channels, then the panel's output channels
  * as whole vectors, the lanes past the last channel zero so they add
  * nothing. */
-#include <string.h>
-
 #include "common/layout.h"
 #include "x86/im2win_isa.h"
 
@@ -17,9 +15,8 @@ static void pack_rows(const i2w_shape *sh, const float *src, ptrdiff_t wc,
     for (int s = 0; s < sh->s; s++)
         for (int r = 0; r < sh->r; r++)
             for (int c = 0; c < cbn; c++) {
-                memcpy(dst, src + c * wc + r * wr + s * ws,
-                       (size_t)nk * sizeof(float));
-                memset(dst + nk, 0, (size_t)(nrp - nk) * sizeof(float));
+                i2w_copy_floats(dst, src + c * wc + r * wr + s * ws, nk);
+                i2w_zero_floats(dst + nk, nrp - nk);
                 dst += nrp;
             }
 }

@@ -5,28 +5,6 @@
  * padded. */
 #include "x86/im2win_isa.h"
 
-/* n contiguous floats: whole vectors, then a masked tail (a window column
- * holds a few dozen channels, too short to be worth a memcpy call). */
-static void copy_floats(float *dst, const float *src, int n)
-{
-    int i = 0;
-    for (; i + I2W_VL <= n; i += I2W_VL)
-        i2w_vstore(dst + i, i2w_vload(src + i));
-    if (i < n) {
-        i2w_vmask m = i2w_vmask_first(n - i);
-        i2w_vstore_m(dst + i, m, i2w_vload_m(src + i, m));
-    }
-}
-
-static void zero_floats(float *dst, int n)
-{
-    int i = 0;
-    for (; i + I2W_VL <= n; i += I2W_VL)
-        i2w_vstore(dst + i, i2w_vzero());
-    if (i < n)
-        i2w_vstore_m(dst + i, i2w_vmask_first(n - i), i2w_vzero());
-}
-
 /* Channel-strided layouts (NCHW, CHWN, CHWN8): blocks of I2W_VL channels
  * x I2W_VL columns are read along each channel's input row (loaded when
  * its columns are adjacent, NCHW; gathered otherwise) and transposed into
@@ -78,9 +56,9 @@ static void pad_columns(const i2w_im2win_cfg *cfg, int in_rows, int cbn,
         *hi = *lo;
     for (int i = 0; i < nimg; i++) {
         for (int j = 0; j < *lo; j++)
-            zero_floats(dst + i * img_stride + j * col, cbn);
+            i2w_zero_floats(dst + i * img_stride + j * col, cbn);
         for (int j = *hi; j < cfg->wp; j++)
-            zero_floats(dst + i * img_stride + j * col, cbn);
+            i2w_zero_floats(dst + i * img_stride + j * col, cbn);
     }
 }
 
@@ -97,7 +75,7 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
         return;
     if (cfg->xs_c == 1) { /* NHWC: the chunk's channels are contiguous */
         for (int j = lo; j < hi; j++)
-            copy_floats(dst + j * col, src + (j - cfg->sh.pw) * cfg->xs_w,
+            i2w_copy_floats(dst + j * col, src + (j - cfg->sh.pw) * cfg->xs_w,
                         cbn);
         return;
     }
