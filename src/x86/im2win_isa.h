@@ -42,18 +42,6 @@ static inline void i2w_vstore_m(float *p, i2w_vmask m, i2w_vec v)
     _mm512_mask_storeu_ps(p, m, v);
 }
 
-typedef __m512i i2w_vindex;
-static inline i2w_vindex i2w_vindex_lanes(void)
-{
-    return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                             14, 15);
-}
-/* lanes of m from base[idx], the others zero */
-static inline i2w_vec i2w_vgather_m(const float *base, i2w_vindex idx,
-                                    i2w_vmask m)
-{
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4);
-}
 
 /* Second half of i2w_vtranspose: u holds 4x4 blocks transposed within
  * each 128-bit lane; transpose the 4x4 lanes of every group of four
@@ -104,18 +92,6 @@ static inline void i2w_vstore_m(float *p, i2w_vmask m, i2w_vec v)
     _mm256_maskstore_ps(p, m, v);
 }
 
-typedef __m256i i2w_vindex;
-static inline i2w_vindex i2w_vindex_lanes(void)
-{
-    return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-}
-/* lanes of m from base[idx], the others zero */
-static inline i2w_vec i2w_vgather_m(const float *base, i2w_vindex idx,
-                                    i2w_vmask m)
-{
-    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx,
-                                    _mm256_castsi256_ps(m), 4);
-}
 
 /* Second half of i2w_vtranspose: swap the off-diagonal 128-bit lanes. */
 static inline __attribute__((always_inline)) void
@@ -141,11 +117,6 @@ static inline i2w_vec i2w_vzero(void) { return I2W_MM(setzero_ps)(); }
 static inline i2w_vec i2w_vfma(i2w_vec a, i2w_vec b, i2w_vec c)
 {
     return I2W_MM(fmadd_ps)(a, b, c);
-}
-/* lane i = i * stride */
-static inline i2w_vindex i2w_vindex_strided(int stride)
-{
-    return I2W_MM(mullo_epi32)(i2w_vindex_lanes(), I2W_MM(set1_epi32)(stride));
 }
 
 /* n contiguous floats: whole vectors, then a masked tail (window columns
@@ -218,8 +189,9 @@ typedef void (*i2w_im2win_ukernel)(const i2w_im2win_uk_args *args);
 extern I2W_HIDDEN const i2w_im2win_ukernel
     I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX][I2W_MR_MAX];
 
-/* Fill win (cfg->win_elems floats) with the window of output rows
- * [ho0, ho0 + rows) of group g; xn points at image n's element (n,0,0,0). */
+/* NCHW, NHWC: fill win (cfg->win_elems floats) with the window of output
+ * rows [ho0, ho0 + rows) of group g; xn points at image n's element
+ * (n,0,0,0). */
 I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
                                                   const float *xn, int g,
                                                   int ho0, int rows,

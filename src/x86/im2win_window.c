@@ -2,34 +2,30 @@
  * output row, the R input rows its taps cover, column-major with the R
  * rows and then the chunk's channels innermost.  Rows and columns falling
  * in the padding are zeroed in the window; the input itself is never
- * padded. */
+ * padded.  NHWC copies channel runs, NCHW transposes channel rows, CHWN
+ * and CHWN8 transpose the channels of a group of images at once. */
 #include "x86/im2win_isa.h"
 
-/* Channel-strided layouts (NCHW, CHWN, CHWN8): blocks of I2W_VL channels
- * x I2W_VL columns are read along each channel's input row (loaded when
- * its columns are adjacent, NCHW; gathered otherwise) and transposed into
+/* NCHW: each channel's input row is contiguous, so blocks of I2W_VL
+ * channels x I2W_VL columns are loaded along the rows and transposed into
  * the window's columns in registers. */
-static void window_cols_transposed(const i2w_im2win_cfg *cfg,
-                                   const float *src, int cbn, int lo, int hi,
-                                   float *dst)
+static void window_cols_planar(const i2w_im2win_cfg *cfg, const float *src,
+                               int cbn, int lo, int hi, float *dst)
 {
     const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
-    const int planar = cfg->xs_w == 1;
-    const i2w_vindex idx = i2w_vindex_strided((int)cfg->xs_w);
     for (int c0 = 0; c0 < cbn; c0 += I2W_VL) {
         const int nc = cbn - c0 < I2W_VL ? cbn - c0 : I2W_VL;
         const i2w_vmask mc = i2w_vmask_first(nc);
         for (int j0 = lo; j0 < hi; j0 += I2W_VL) {
             const int nj = hi - j0 < I2W_VL ? hi - j0 : I2W_VL;
             const i2w_vmask mj = i2w_vmask_first(nj);
-            const float *s = src + c0 * cfg->xs_c + (j0 - cfg->sh.pw) * cfg->xs_w;
+            const float *s = src + c0 * cfg->xs_c + (j0 - cfg->sh.pw);
             i2w_vec v[I2W_VL];
             I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
                 const float *st = s + t * cfg->xs_c;
-                v[t] = t >= nc                  ? i2w_vzero()
-                       : !planar                ? i2w_vgather_m(st, idx, mj)
-                       : nj == I2W_VL           ? i2w_vload(st)
-                                                : i2w_vload_m(st, mj);
+                v[t] = t >= nc        ? i2w_vzero()
+                       : nj == I2W_VL ? i2w_vload(st)
+                                      : i2w_vload_m(st, mj);
             }
             i2w_vtranspose(v);
             I2W_UNROLL for (int u = 0; u < I2W_VL; u++) {
@@ -79,7 +75,7 @@ static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
                         cbn);
         return;
     }
-    window_cols_transposed(cfg, src, cbn, lo, hi, dst);
+    window_cols_planar(cfg, src, cbn, lo, hi, dst);
 }
 
 void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
