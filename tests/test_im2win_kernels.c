@@ -159,15 +159,15 @@ static void random_shapes(i2w_isa isa, int li)
 ISA_TESTS(avx2, I2W_ISA_AVX2)
 ISA_TESTS(avx512, I2W_ISA_AVX512)
 
-/* NHWC outputs past 16 MiB are written with streaming stores when y is
+/* Outputs past 16 MiB are written with streaming stores where y is
  * aligned: one such layer, y from aligned_alloc, against the reference. */
-static void streamed_output(i2w_isa isa)
+static void streamed_output(i2w_isa isa, i2w_layout layout)
 {
     if (isa_missing(isa))
         return;
     uint64_t st = seed + 30;
     i2w_conv_desc d = {.n = 1, .c = 3, .h = 262, .w = 262, .k = 64, .r = 3,
-                       .s = 3, .layout = I2W_LAYOUT_NHWC};
+                       .s = 3, .layout = layout};
     i2w_shape sh;
     char msg[256];
     ck_assert(i2w_shape_from_desc(&d, &sh, msg, sizeof msg) == I2W_OK);
@@ -197,7 +197,10 @@ static void streamed_output(i2w_isa isa)
     free(y);
 }
 
-START_TEST(streamed) { streamed_output(_i ? I2W_ISA_AVX512 : I2W_ISA_AVX2); }
+START_TEST(streamed)
+{
+    streamed_output(_i / 4 ? I2W_ISA_AVX512 : I2W_ISA_AVX2, layouts[_i % 4]);
+}
 END_TEST
 
 /* The window is per thread and per block of rows: on the benchmark layers
@@ -263,7 +266,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("streamed");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, streamed, 0, 2);
+    tcase_add_loop_test(tc, streamed, 0, 8);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -156,8 +156,7 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
                i2w_im2win_panel_width(cfg, cfg->nkp - 1);
     cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
     cfg->threads = threads;
-    cfg->stream = sh->layout == I2W_LAYOUT_NHWC &&
-                  sh->y_elems * sizeof(float) > I2W_IM2WIN_STREAM_BYTES;
+    cfg->stream = sh->y_elems * sizeof(float) > I2W_IM2WIN_STREAM_BYTES;
     unit_blocking(cfg, isa->vl, threads);
     chunk_blocking(cfg);
     thread_sizes(cfg);

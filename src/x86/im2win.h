@@ -51,8 +51,8 @@ typedef struct {
     int kparts; /* work units splitting a group's panels */
     int wp;     /* window columns: (wo-1)*sw + (s-1)*dw + 1 */
     int threads;       /* threads the workspace is sized for */
-    int stream;        /* NHWC output too large to stay in cache: the
-                          last chunk's stores bypass it */
+    int stream;        /* output too large to stay in cache: its final
+                          stores bypass it */
     size_t win_elems;  /* window floats per thread */
     size_t tile_elems; /* accumulator tile floats per thread, 0 for NHWC */
     /* activation strides of x and y in elements (layout.h) */

@@ -57,6 +57,21 @@ static void row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
     }
 }
 
+/* A vector of outputs to y: streamed past the caches when the output is
+ * large (cfg->stream) and the vector whole and aligned.  Only where whole
+ * lines are written this way (CHWN, CHWN8): NCHW planes start anywhere,
+ * and mixing streamed and cached stores in their lines measured slower. */
+static void store_output(const i2w_im2win_cfg *cfg, float *d, int n,
+                         i2w_vmask m, i2w_vec v)
+{
+    if (n < I2W_VL)
+        i2w_vstore_m(d, m, v);
+    else if (cfg->stream && (uintptr_t)d % (I2W_VL * sizeof(float)) == 0)
+        i2w_vstream(d, v);
+    else
+        i2w_vstore(d, v);
+}
+
 /* NCHW: the tile's pixels (whole output rows) are contiguous in y for
  * each channel, so the tile is transposed in blocks of I2W_VL pixels x
  * I2W_VL channels. */
@@ -74,9 +89,9 @@ static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
                               : i2w_vzero();
             i2w_vtranspose(v);
             I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
-                float *d = yk + (k0 + t) * cfg->ys_k + p0;
                 if (k0 + t >= nk)
                     break;
+                float *d = yk + (k0 + t) * cfg->ys_k + p0;
                 if (np == I2W_VL)
                     i2w_vstore(d, v[t]);
                 else
@@ -109,7 +124,7 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
             chunk_args(sh, cbn, &args);
             args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
             args.first = c0 == 0;
-            args.stream = cfg->stream && c0 + cbn == sh->cg &&
+            args.stream = nhwc && cfg->stream && c0 + cbn == sh->cg &&
                           (uintptr_t)c % (I2W_VL * sizeof(float)) == 0 &&
                           sh->k % I2W_VL == 0;
             for (int row = 0; row < rows; row++)
@@ -151,7 +166,8 @@ static void tile_store_images(const i2w_im2win_cfg *cfg, const float *tile,
             I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
                 if (k0 + t >= nk)
                     break;
-                i2w_vstore_m(yp + (k0 + t) * cfg->ys_k, ml, v[t]);
+                store_output(cfg, yp + (k0 + t) * cfg->ys_k, np * nimg, ml,
+                             v[t]);
             }
         }
     }
