@@ -225,7 +225,7 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                     int threads)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int panels = sh->g * cfg->nkp;
+    const int pack_items = I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg);
     const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
     const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
     const int units = nhb * ngroups * cfg->kparts;
@@ -241,9 +241,8 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                               (cfg->win_elems + cfg->tile_elems);
         float *tile = win + cfg->win_elems;
 #pragma omp for schedule(dynamic)
-        for (int i = 0; i < panels; i++)
-            I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(cfg, w, i / cfg->nkp,
-                                                  i % cfg->nkp, packed);
+        for (int i = 0; i < pack_items; i++)
+            I2W_IM2WIN_SYM(i2w_im2win_pack_item)(cfg, w, i, packed);
 #pragma omp for schedule(dynamic)
         for (int u = 0; u < units; u++) {
             /* unit = (row block, image group, part of the panels) */

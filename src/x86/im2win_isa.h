@@ -205,9 +205,11 @@ I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window_images)(
     const i2w_im2win_cfg *cfg, const float *xg, int nimg, int g, int ho0,
     int rows, int c0, int cbn, float *win);
 
-/* Pack filter panel kp of group g (every chunk) from w in the layout's
- * filter order into its place in packed. */
-I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(
-    const i2w_im2win_cfg *cfg, const float *w, int g, int kp, float *packed);
+/* Packing the filter from w (in the layout's filter order) into packed
+ * is split into independent items: how many, and one of them. */
+I2W_HIDDEN int I2W_IM2WIN_SYM(i2w_im2win_pack_items)(
+    const i2w_im2win_cfg *cfg);
+I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_pack_item)(
+    const i2w_im2win_cfg *cfg, const float *w, int item, float *packed);
 
 #endif /* I2W_X86_IM2WIN_ISA_H */

@@ -1,24 +1,37 @@
-/* im2win filter packing (im2win.h), compiled once per ISA: one panel of
- * output channels, every reduction chunk, in the order the micro-kernel
- * reads it: taps (s, r), then channels, then the panel's output channels
- * as whole vectors, the lanes past the last channel zero so they add
+/* im2win filter packing (im2win.h), compiled once per ISA, in the order
+ * the micro-kernel reads it: per panel of output channels and reduction
+ * chunk, taps (s, r), then channels, then the panel's output channels as
+ * whole vectors, the lanes past the last channel zero so they add
  * nothing. */
 #include "common/layout.h"
 #include "x86/im2win_isa.h"
 
-/* Filters with contiguous output channels (CHWN): one copy per tap and
- * channel. */
-static void pack_rows(const i2w_shape *sh, const float *src, ptrdiff_t wc,
-                      ptrdiff_t wr, ptrdiff_t ws, int cbn, int nk, int nrp,
-                      float *dst)
+/* Filters with contiguous output channels (CHWN, CHWN8): input channel c
+ * of group g.  Its R*S rows of output channels are read in order, each
+ * cut into the panels' rows. */
+static void pack_channel(const i2w_im2win_cfg *cfg, const float *w, int g,
+                         int c, float *packed)
 {
-    for (int s = 0; s < sh->s; s++)
-        for (int r = 0; r < sh->r; r++)
-            for (int c = 0; c < cbn; c++) {
-                i2w_copy_floats(dst, src + c * wc + r * wr + s * ws, nk);
-                i2w_zero_floats(dst + nk, nrp - nk);
-                dst += nrp;
+    const i2w_shape *sh = &cfg->sh;
+    const int c0 = c / cfg->cb * cfg->cb;
+    const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
+    for (int r = 0; r < sh->r; r++)
+        for (int s = 0; s < sh->s; s++) {
+            const float *src = w + i2w_filter_offset(sh->layout, sh->k, sh->cg,
+                                                     sh->r, sh->s,
+                                                     g * sh->kg, c, r, s);
+            const ptrdiff_t row = (ptrdiff_t)(s * sh->r + r) * cbn + c - c0;
+            for (int kp = 0; kp < cfg->nkp; kp++) {
+                const int nrp = i2w_im2win_panel_width(cfg, kp);
+                const int nk = sh->kg - kp * cfg->nr < nrp
+                                   ? sh->kg - kp * cfg->nr
+                                   : nrp;
+                float *d = packed + i2w_im2win_packed_offset(cfg, g, kp, c0) +
+                           row * nrp;
+                i2w_copy_floats(d, src + kp * cfg->nr, nk);
+                i2w_zero_floats(d + nk, nrp - nk);
             }
+        }
 }
 
 /* Filters with output channels outermost (NCHW, NHWC): the reduction of
@@ -52,31 +65,29 @@ static void pack_transpose(const i2w_im2win_cfg *cfg, const float *src,
         }
 }
 
-void I2W_IM2WIN_SYM(i2w_im2win_pack_panel)(const i2w_im2win_cfg *cfg,
-                                           const float *w, int g, int kp,
-                                           float *packed)
+/* Filters with output channels outermost (NCHW, NHWC) are packed a panel
+ * per item, the others an input channel per item. */
+int I2W_IM2WIN_SYM(i2w_im2win_pack_items)(const i2w_im2win_cfg *cfg)
+{
+    return cfg->sh.g * (cfg->pack_row ? cfg->nkp : cfg->sh.cg);
+}
+
+void I2W_IM2WIN_SYM(i2w_im2win_pack_item)(const i2w_im2win_cfg *cfg,
+                                          const float *w, int item,
+                                          float *packed)
 {
     const i2w_shape *sh = &cfg->sh;
-    const i2w_layout l = sh->layout;
-    const int K = sh->k, C = sh->cg, R = sh->r, S = sh->s;
-    /* every filter layout is linear in each index: read the strides off */
-    const ptrdiff_t wk = i2w_filter_offset(l, K, C, R, S, 1, 0, 0, 0);
+    if (!cfg->pack_row) {
+        pack_channel(cfg, w, item / sh->cg, item % sh->cg, packed);
+        return;
+    }
+    const int g = item / cfg->nkp, kp = item % cfg->nkp;
+    /* every filter layout is linear in each index: read the stride off */
+    const ptrdiff_t wk = i2w_filter_offset(sh->layout, sh->k, sh->cg, sh->r,
+                                           sh->s, 1, 0, 0, 0);
     const int nrp = i2w_im2win_panel_width(cfg, kp);
     const int k0 = kp * cfg->nr;
     const int nk = sh->kg - k0 < nrp ? sh->kg - k0 : nrp;
-    const float *src = w + (ptrdiff_t)(g * sh->kg + k0) * wk;
-    float *dst = packed + i2w_im2win_packed_offset(cfg, g, kp, 0);
-
-    if (wk != 1) {
-        pack_transpose(cfg, src, wk, nk, nrp, dst);
-        return;
-    }
-    const ptrdiff_t wc = i2w_filter_offset(l, K, C, R, S, 0, 1, 0, 0);
-    const ptrdiff_t wr = i2w_filter_offset(l, K, C, R, S, 0, 0, 1, 0);
-    const ptrdiff_t ws = i2w_filter_offset(l, K, C, R, S, 0, 0, 0, 1);
-    for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
-        const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
-        pack_rows(sh, src + c0 * wc, wc, wr, ws, cbn, nk, nrp,
-                  packed + i2w_im2win_packed_offset(cfg, g, kp, c0));
-    }
+    pack_transpose(cfg, w + (ptrdiff_t)(g * sh->kg + k0) * wk, wk, nk, nrp,
+                   packed + i2w_im2win_packed_offset(cfg, g, kp, 0));
 }
