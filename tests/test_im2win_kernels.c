@@ -2,8 +2,9 @@
  * convolution: every ISA x layout, on fixed shapes covering the blocking
  * edges (channel chunks, output-channel tails, every pixel-block width,
  * strides, padding, dilation, groups, 1x1 and 11x11 filters, output width
- * 1), and on random shapes.  AVX-512 cases are skipped, saying so, on a
- * CPU without it. */
+ * 1, batches 1, 3, 8, 9, 20), on random shapes, and on an output large enough
+ * for the streaming stores; plus the workspace bound on the benchmark
+ * layers.  AVX-512 cases are skipped, saying so, on a CPU without it. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,7 @@ static const int fixed[][14] = {
     {9, 130, 5, 5, 48, 3, 3, 1, 1, 0, 0, 1, 1, 1},   /* C = 130 */
     {2, 80, 12, 12, 20, 11, 11, 1, 1, 1, 1, 1, 1, 1}, /* several chunks */
     {3, 10, 7, 7, 64, 5, 5, 1, 1, 4, 4, 1, 1, 2},    /* large padding */
+    {20, 5, 6, 6, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1},    /* image groups split */
 };
 
 static i2w_conv_desc desc_of(const int *f, i2w_layout l)
