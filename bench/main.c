@@ -2,6 +2,8 @@
  * entry; the entries of one (layer, layout) form a group that shares its
  * operands and is printed together, with speed-ups over the op's baselines
  * and the comparison library. */
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,6 +17,8 @@
 
 #define SAMPLES 256
 #define TARGET_S 0.5
+/* a forked measurement (--mem) that takes longer has hung */
+#define CHILD_TIMEOUT_S 300
 
 /* One backend's run. */
 typedef struct {
@@ -111,11 +115,11 @@ static void run_entry(const bench_env *e, bench_case *c, int entry,
 }
 
 /* Runs fn(arg, out) in a forked child and copies out back, so the peak
- * RSS measured is the child's alone (plus the process's baseline).  It
- * also keeps OpenMP out of the parent: GNU OpenMP cannot start threads in
- * a child forked after the parent ran a parallel region.  Returns the
- * child's peak RSS in KiB, or -1 with *why set when out did not come
- * back. */
+ * RSS measured is the child's alone (plus the process's baseline), and a
+ * kernel that crashes or hangs costs one row, not the run.  It also keeps
+ * OpenMP out of the parent: GNU OpenMP cannot start threads in a child
+ * forked after the parent ran a parallel region.  Returns the child's
+ * peak RSS in KiB, or -1 with *why set when out did not come back. */
 static long run_forked(void (*fn)(void *arg, void *out), void *arg,
                        void *out, size_t len, const char **why)
 {
@@ -131,14 +135,20 @@ static long run_forked(void (*fn)(void *arg, void *out), void *arg,
         _exit(write(fd[1], out, len) == (ssize_t)len ? 0 : 1);
     }
     close(fd[1]);
-    ssize_t got = pid > 0 ? read(fd[0], out, len) : -1;
+    struct pollfd p = { .fd = fd[0], .events = POLLIN };
+    int ready = pid > 0 ? poll(&p, 1, CHILD_TIMEOUT_S * 1000) : -1;
+    ssize_t got = ready > 0 ? read(fd[0], out, len) : -1;
     close(fd[0]);
+    if (ready <= 0 && pid > 0)
+        kill(pid, SIGKILL);
     struct rusage ru;
     int status = 0;
     *why = pid < 0 ? "fork failed" : "the child died";
     if (pid < 0 || wait4(pid, &status, 0, &ru) != pid)
         return -1;
-    if (WIFSIGNALED(status))
+    if (ready <= 0)
+        *why = "timed out: killed";
+    else if (WIFSIGNALED(status))
         *why = strsignal(WTERMSIG(status));
     return got == (ssize_t)len ? ru.ru_maxrss : -1;
 }
