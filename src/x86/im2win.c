@@ -64,10 +64,8 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
      * images that share cache lines of y (a block of 8 of CHWN8, a vector
      * of CHWN), their windows built together, their outputs kept in the
      * tile and stored as vectors of images */
-    cfg->ng = !bm                              ? 1
-              : sh->layout == I2W_LAYOUT_CHWN8 ? 8
-              : sh->n < vl                     ? sh->n
-                                               : vl;
+    const int block = sh->layout == I2W_LAYOUT_CHWN8 ? 8 : vl;
+    cfg->ng = !bm ? 1 : sh->n < block ? sh->n : block;
     const int ngroups = div_up(sh->n, cfg->ng);
 
     /* rows: enough pixels per pass over the filter, within the window */
