@@ -19,6 +19,9 @@ typedef struct {
 } i2w_x86_algo;
 
 extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2win;
+/* IM2WIN for depthwise shapes (one input and one output channel per
+ * group): im2win_dw.h */
+extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2win_dw;
 extern I2W_HIDDEN const i2w_x86_algo i2w_x86_direct;
 extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2col_gemm;
 

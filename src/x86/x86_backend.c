@@ -35,12 +35,21 @@ static void x86_fini(i2w_context *ctx)
     ctx->priv = NULL;
 }
 
-/* The family of a forward algorithm, or NULL when the backend has none. */
-static const i2w_x86_algo *family(i2w_algo algo)
+/* Depthwise with channel multiplier 1: the general im2win kernels would
+ * fill one lane of a vector, so IM2WIN takes its depthwise family. */
+static int depthwise(const i2w_shape *sh)
+{
+    return sh->cg == 1 && sh->kg == 1;
+}
+
+/* The family of a forward algorithm on a shape, or NULL when the backend
+ * has none.  Plan creation, execution and destruction all ask here, so a
+ * plan is always run and freed by the family that made it. */
+static const i2w_x86_algo *family(i2w_algo algo, const i2w_shape *sh)
 {
     switch (algo) {
     case I2W_ALGO_IM2WIN:
-        return &i2w_x86_im2win;
+        return depthwise(sh) ? &i2w_x86_im2win_dw : &i2w_x86_im2win;
     case I2W_ALGO_DIRECT:
         return &i2w_x86_direct;
     case I2W_ALGO_IM2COL_GEMM:
@@ -58,7 +67,7 @@ static i2w_status x86_plan_create(i2w_plan *plan)
         return i2w_fail(ctx, I2W_ERR_UNSUPPORTED,
                         "the x86 backend computes forward convolutions only");
     if (plan->algo != I2W_ALGO_AUTO) {
-        const i2w_x86_algo *f = family(plan->algo);
+        const i2w_x86_algo *f = family(plan->algo, &plan->shape);
         if (!f)
             return i2w_fail(ctx, I2W_ERR_UNSUPPORTED,
                             "the x86 backend has no %s forward algorithm",
@@ -69,7 +78,7 @@ static i2w_status x86_plan_create(i2w_plan *plan)
     static const i2w_algo order[] = {I2W_ALGO_IM2WIN, I2W_ALGO_DIRECT};
     i2w_status st = I2W_ERR_UNSUPPORTED;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        const i2w_x86_algo *f = family(order[i]);
+        const i2w_x86_algo *f = family(order[i], &plan->shape);
         if (!f)
             continue;
         st = f->create(plan, isa);
@@ -85,12 +94,13 @@ static i2w_status x86_plan_execute(i2w_plan *plan, const float *a,
                                    const float *b, const float *bias,
                                    float *out)
 {
-    return family(plan->algo)->execute(plan, a, b, bias, out);
+    return family(plan->algo, &plan->shape)->execute(plan, a, b, bias,
+                                                     out);
 }
 
 static void x86_plan_destroy(i2w_plan *plan)
 {
-    family(plan->algo)->destroy(plan);
+    family(plan->algo, &plan->shape)->destroy(plan);
 }
 
 const i2w_backend_ops i2w_x86_backend = {

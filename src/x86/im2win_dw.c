@@ -1,0 +1,124 @@
+/* The depthwise im2win family (im2win_dw.h): blocking and workspace sizes
+ * for a shape and ISA, chosen once at plan creation.  ISA-neutral. */
+#include "x86/im2win_dw.h"
+#include "x86/x86.h"
+
+/* Output rows per band: every row of a band shares one window, so the
+ * input rows between them are copied once; a multiple of the planar
+ * kernel's register block (8 rows on AVX-512). */
+#define I2W_DW_BAND_ROWS 8
+/* NHWC channel vectors per block: the window of a band of 112 columns of
+ * 64 channels stays within L2 beside the output rows it feeds. */
+#define I2W_DW_BLOCK_VECTORS 4
+
+typedef struct {
+    i2w_dw_cfg cfg;
+    i2w_dw_fn fn;
+} dw_priv;
+
+static int div_up(int a, int b) { return (a + b - 1) / b; }
+
+/* floats rounded up to whole cache lines, so each part of the workspace
+ * starts on one */
+static size_t line_floats(size_t n) { return (n + 15) / 16 * 16; }
+
+static void plan_blocking(i2w_dw_cfg *cfg, int vl)
+{
+    const i2w_shape *sh = &cfg->sh;
+    cfg->planar = sh->layout != I2W_LAYOUT_NHWC;
+    cfg->hb = sh->ho < I2W_DW_BAND_ROWS ? sh->ho : I2W_DW_BAND_ROWS;
+    cfg->bands = div_up(sh->ho, cfg->hb);
+    cfg->rows = (cfg->hb - 1) * sh->sh + (sh->r - 1) * sh->dh + 1;
+    if (cfg->planar) {
+        cfg->lanes = sh->layout == I2W_LAYOUT_NCHW    ? 1
+                     : sh->layout == I2W_LAYOUT_CHWN8 ? 8
+                                                      : sh->n;
+        cfg->blocks = sh->nb / cfg->lanes;
+        cfg->cblocks = sh->c;
+        /* the vectors of an output row read up to a whole vector past its
+         * end, plus the columns the taps shift by */
+        const int row = div_up(sh->wo * cfg->lanes, vl) * vl;
+        cfg->cols = div_up(row, cfg->lanes) + (sh->s - 1) * sh->dw / sh->sw;
+        cfg->win_floats = line_floats((size_t)cfg->rows * sh->sw * cfg->cols *
+                                      cfg->lanes);
+        cfg->filter_floats = 0;
+        return;
+    }
+    cfg->lanes = 1;
+    cfg->blocks = sh->n;
+    cfg->cp = div_up(sh->c, vl) * vl;
+    /* equal blocks of at most I2W_DW_BLOCK_VECTORS vectors */
+    const int nv = cfg->cp / vl;
+    const int nblk = div_up(nv, I2W_DW_BLOCK_VECTORS);
+    cfg->cb = div_up(nv, nblk) * vl;
+    cfg->cblocks = div_up(cfg->cp, cfg->cb);
+    cfg->cols = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
+    cfg->win_floats = line_floats((size_t)cfg->rows * cfg->cols * cfg->cb);
+    cfg->filter_floats =
+        line_floats((size_t)sh->r * sh->s * cfg->cp) + line_floats(cfg->cp);
+}
+
+static i2w_status dw_create(i2w_plan *plan, i2w_isa isa)
+{
+    const i2w_shape *sh = &plan->shape;
+    plan->priv = NULL;
+    plan->workspace = NULL;
+    plan->workspace_bytes = 0;
+    if (sh->cg != 1 || sh->kg != 1)
+        return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
+                        "x86 depthwise IM2WIN needs one input and one output "
+                        "channel per group (groups %d, C %d, K %d)",
+                        sh->g, sh->c, sh->k);
+    if (isa != I2W_ISA_AVX2 && isa != I2W_ISA_AVX512)
+        return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
+                        "x86 depthwise IM2WIN needs AVX2 or AVX-512 (ISA %s)",
+                        i2w_isa_name(isa));
+    dw_priv *p = NULL;
+    i2w_status st = i2w_host_alloc(plan->ctx, (void **)&p, sizeof *p);
+    if (st != I2W_OK)
+        return st;
+    p->cfg.sh = *sh;
+    p->cfg.threads = plan->ctx->threads;
+    p->fn = isa == I2W_ISA_AVX512 ? i2w_x86_im2win_dw_forward_avx512
+                                  : i2w_x86_im2win_dw_forward_avx2;
+    plan_blocking(&p->cfg, isa == I2W_ISA_AVX512 ? 16 : 8);
+    const size_t bytes = sizeof(float) *
+                         (p->cfg.filter_floats +
+                          p->cfg.win_floats * (size_t)p->cfg.threads);
+    st = i2w_host_alloc(plan->ctx, &plan->workspace, bytes);
+    if (st != I2W_OK) {
+        i2w_host_free(plan->ctx, p);
+        plan->workspace = NULL;
+        return st;
+    }
+    plan->workspace_bytes = bytes;
+    plan->priv = p;
+    return I2W_OK;
+}
+
+static i2w_status dw_execute(i2w_plan *plan, const float *x, const float *w,
+                             const float *bias, float *y)
+{
+    const dw_priv *p = plan->priv;
+    /* the workspace has windows for the threads planned, no more */
+    const int threads = plan->ctx->threads < p->cfg.threads
+                            ? plan->ctx->threads
+                            : p->cfg.threads;
+    p->fn(&p->cfg, x, w, bias, y, plan->workspace, threads);
+    return I2W_OK;
+}
+
+static void dw_destroy(i2w_plan *plan)
+{
+    i2w_host_free(plan->ctx, plan->workspace);
+    i2w_host_free(plan->ctx, plan->priv);
+    plan->workspace = NULL;
+    plan->workspace_bytes = 0;
+    plan->priv = NULL;
+}
+
+const i2w_x86_algo i2w_x86_im2win_dw = {
+    .create = dw_create,
+    .execute = dw_execute,
+    .destroy = dw_destroy,
+};

@@ -1,0 +1,58 @@
+/* The depthwise im2win family of the x86 backend (groups == C == K, one
+ * input and one output channel per group).  The general im2win kernels
+ * vectorize over the output channels of a group, so a depthwise layer
+ * would fill one lane of a vector; this family puts other things in the
+ * lanes:
+ *   NHWC          channels: the window of a band of output rows is
+ *                 [input row][column][channel block], the filter is
+ *                 repacked at execute into [R][S][C padded] vectors;
+ *   NCHW, CHWN,   the flattened (output column, image) axis of one channel
+ *   CHWN8         plane ("planar": an image column holds L = 1, N or 8
+ *                 floats): the window of a band is [input row][phase]
+ *                 [column][L], each row split by column phase modulo the
+ *                 stride so the taps of a vector of outputs are one
+ *                 contiguous load; filter taps are broadcast.
+ * The window of a band of output rows holds the input rows they cover
+ * once each, with the padding zeros materialized there only, so the
+ * inner loops run without a bound test.  f32_im2win_dw.c is compiled once
+ * per ISA; im2win_dw.c (ISA-neutral) plans and dispatches. */
+#ifndef I2W_X86_IM2WIN_DW_H
+#define I2W_X86_IM2WIN_DW_H
+
+#include "common/internal.h"
+
+typedef struct {
+    i2w_shape sh;
+    int planar;  /* lanes along (output column, image) of a plane */
+    int lanes;   /* planar: floats per image column (L) */
+    int blocks;  /* image blocks: planes of one channel */
+    int hb;      /* output rows per band */
+    int bands;   /* ceil(ho / hb) */
+    int rows;    /* window rows of a full band */
+    int cols;    /* window columns (NHWC) or columns per phase (planar) */
+    int cp;      /* NHWC: channels rounded up to the vector width */
+    int cb;      /* NHWC: channels per block, a multiple of the width */
+    int cblocks; /* NHWC: ceil(cp / cb); planar: C */
+    int threads; /* windows in the workspace */
+    size_t win_floats;    /* one thread's window */
+    size_t filter_floats; /* NHWC: packed filter and bias at the start */
+} i2w_dw_cfg;
+
+/* y = depthwise conv(x, w) (+ bias) for cfg; ws: the plan's workspace;
+ * threads <= cfg->threads. */
+typedef void (*i2w_dw_fn)(const i2w_dw_cfg *cfg, const float *x,
+                          const float *w, const float *bias, float *y,
+                          float *ws, int threads);
+
+I2W_HIDDEN void i2w_x86_im2win_dw_forward_avx2(const i2w_dw_cfg *cfg,
+                                               const float *x,
+                                               const float *w,
+                                               const float *bias, float *y,
+                                               float *ws, int threads);
+I2W_HIDDEN void i2w_x86_im2win_dw_forward_avx512(const i2w_dw_cfg *cfg,
+                                                 const float *x,
+                                                 const float *w,
+                                                 const float *bias, float *y,
+                                                 float *ws, int threads);
+
+#endif /* I2W_X86_IM2WIN_DW_H */
