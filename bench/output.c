@@ -46,7 +46,7 @@ void bench_output_header(const bench_output *o, const char *title)
              o->baseline[1] ? o->baseline[1] : "-");
     snprintf(lib, sizeof lib, "x%s", o->lib ? o->lib : "lib");
     printf("\n== %s\n", title);
-    printf("%-9s %-6s %-12s %10s %9s %6s %8s %-15s %13s %13s %8s%s\n", "layer",
+    printf("%-11s %-6s %-12s %10s %9s %6s %8s %-15s %13s %13s %8s%s\n", "layer",
            "layout", "algo", "ms", "GFLOP/s", "%peak", "wspace", "check",
            b1, b2, lib, o->mem ? "   maxRSS" : "");
 }
@@ -97,7 +97,7 @@ void bench_output_row(const bench_output *o, const bench_row *row)
     char ws[16], chk[24], r1[16], r2[16], r3[16], pct[16], rss[24] = "";
     csv_row(o, row);
     if (!row->ok) {
-        printf("%-9s %-6s %-12s %s: %s\n", row->layer, row->layout,
+        printf("%-11s %-6s %-12s %s: %s\n", row->layer, row->layout,
                row->algo, row->error ? "*** ERROR" : "skipped", row->note);
         return;
     }
@@ -107,7 +107,7 @@ void bench_output_row(const bench_output *o, const bench_row *row)
         snprintf(pct, sizeof pct, "-");
     if (o->mem && row->maxrss_kb >= 0)
         snprintf(rss, sizeof rss, " %7.1fM", row->maxrss_kb / 1024.0);
-    printf("%-9s %-6s %-12s %10.3f %9.2f %6s %8s %-15s %13s %13s %8s%s\n",
+    printf("%-11s %-6s %-12s %10.3f %9.2f %6s %8s %-15s %13s %13s %8s%s\n",
            row->layer, row->layout, row->algo, row->ms, row->gflops, pct,
            human_bytes(row->workspace, ws, sizeof ws),
            check_text(row, chk, sizeof chk),
