@@ -33,6 +33,9 @@ typedef struct {
 
 /* 0: run; 1: done (--help printed); -1: bad usage (message printed). */
 int bench_options_parse(int argc, char **argv, bench_options *o);
+/* Whether the alen characters at a spell the name b (case-insensitive,
+ * '-' matching '_'). */
+int bench_same_name(const char *a, size_t alen, const char *b);
 /* Whether name is in the comma-separated list. */
 int bench_in_list(const char *list, const char *name);
 

@@ -372,12 +372,22 @@ static int select_layers(const char *names, bench_layer *layers, int count)
     int kept = 0;
     if (!names)
         return count;
+    for (const char *p = names; *p;) {
+        size_t len = strcspn(p, ",");
+        int found = 0;
+        for (int i = 0; i < count; i++)
+            found |= bench_same_name(p, len, layers[i].name);
+        if (!found) {
+            fprintf(stderr, "im2win-bench: --layer: no layer '%.*s'\n",
+                    (int)len, p);
+            return -1;
+        }
+        p += len + (p[len] == ',');
+    }
     for (int i = 0; i < count; i++)
         if (bench_in_list(names, layers[i].name))
             layers[kept++] = layers[i];
-    if (kept == 0)
-        fprintf(stderr, "im2win-bench: --layer %s: no such layer\n", names);
-    return kept ? kept : -1;
+    return kept;
 }
 
 /* Run from a build tree before `make install`, the bench uses the CUDA

@@ -37,7 +37,7 @@ static void usage(FILE *f)
 
 /* Case-insensitive, '-' matching '_', so "im2col-gemm" names
  * I2W_ALGO_IM2COL_GEMM. */
-static int same_name(const char *a, size_t alen, const char *b)
+int bench_same_name(const char *a, size_t alen, const char *b)
 {
     size_t i = 0;
     for (; i < alen && b[i]; i++) {
@@ -52,7 +52,7 @@ int bench_in_list(const char *list, const char *name)
 {
     for (const char *p = list; *p;) {
         size_t len = strcspn(p, ",");
-        if (same_name(p, len, name))
+        if (bench_same_name(p, len, name))
             return 1;
         p += len + (p[len] == ',');
     }
@@ -82,8 +82,8 @@ static int parse_list(const char *opt, const char *list, name_fn name, int lo,
         size_t len = strcspn(p, ",");
         int found = 0;
         for (int v = lo; v <= hi; v++) {
-            if (!(allow_all && same_name(p, len, "all")) &&
-                !same_name(p, len, name(v)))
+            if (!(allow_all && bench_same_name(p, len, "all")) &&
+                !bench_same_name(p, len, name(v)))
                 continue;
             found = 1;
             int seen = 0;
