@@ -237,11 +237,13 @@ static void nhwc_forward(const i2w_dw_cfg *cfg, const float *x,
 
 /* ---------------------------------------------- NCHW, CHWN and CHWN8 */
 
-/* The window [rows][sw phases][cols][L] of one plane (L floats per image
- * column) for output rows [ho0, ho0 + hbn): phase ph, column j holds
- * padded input column j*sw + ph, zeros in the padding. */
+/* The window [rows][sw phases][cols][L] of one plane for output rows
+ * [ho0, ho0 + hbn): phase ph, column j holds padded input column
+ * j*sw + ph, zeros in the padding; of a column's L floats, the first
+ * nreal are x's images, the others zeros.  xp: the plane's first image,
+ * columns cfg->ncol floats apart. */
 static void planar_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
-                          int ho0, int hbn)
+                          int ho0, int hbn, int nreal)
 {
     const i2w_shape *sh = &cfg->sh;
     const int L = cfg->lanes, cols = cfg->cols;
@@ -256,8 +258,9 @@ static void planar_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
             memset(wr, 0, sh->sw * pl * sizeof *wr);
             continue;
         }
-        const float *xr = xp + (size_t)hi * sh->w * L;
-        if (sh->sw == 1) { /* one copy of the row between the padding */
+        const float *xr = xp + (size_t)hi * sh->w * cfg->ncol;
+        if (sh->sw == 1 && cfg->ncol == L) {
+            /* the row is contiguous: one copy between the padding */
             const int lo = min_int(sh->pw, cols);
             const int in = min_int(sh->w, cols - lo);
             memset(wr, 0, (size_t)lo * L * sizeof *wr);
@@ -270,25 +273,26 @@ static void planar_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
             for (int col = 0; col < cols; col++) {
                 const int wi = col * sh->sw + ph - sh->pw;
                 float *d = wr + ph * pl + (size_t)col * L;
-                if (wi < 0 || wi >= sh->w)
-                    memset(d, 0, (size_t)L * sizeof *d);
-                else
-                    memcpy(d, xr + (size_t)wi * L, (size_t)L * sizeof *d);
+                const int in = wi < 0 || wi >= sh->w ? 0 : nreal;
+                if (in)
+                    memcpy(d, xr + (size_t)wi * cfg->ncol, in * sizeof *d);
+                memset(d + in, 0, (size_t)(L - in) * sizeof *d);
             }
     }
 }
 
-/* Where the taps of one window row start, per filter column s: phase
- * s*dw % sw, shifted by s*dw / sw columns. */
+/* What the tiles of one unit share. */
 typedef struct {
     const i2w_dw_cfg *cfg;
-    size_t rs;       /* window row stride, floats */
-    const float *w;  /* the channel's filter */
-    size_t wt;       /* filter tap stride */
+    size_t rs;      /* window row stride, floats */
+    const float *w; /* the channel's filter */
+    size_t wt;      /* filter tap stride */
     float bias;
-    size_t ys;       /* output row stride (Wo*L) */
-    int last;        /* the output row's last vector */
-    vm mlast;        /* its lanes */
+    size_t ys;      /* output row stride */
+    size_t vs;      /* output vector stride: VL, or ncol when a vector is
+                       one column of a CHWN image block */
+    int masked;     /* vectors from this one on store the lanes of m */
+    vm m;
 } planar_ctx;
 
 /* nr output rows x nv vectors of one plane: win at the tile's first band
@@ -326,30 +330,31 @@ I2W_INLINE void planar_tile(const planar_ctx *pc, const float *win,
         UNROLL
         for (int v = 0; v < PL_TV; v++)
             if (i < nr && v < nv) {
-                float *d = y + i * pc->ys + v * VL;
-                if (v0 + v == pc->last)
-                    v_store_m(d, acc[i][v], pc->mlast);
+                float *d = y + i * pc->ys + v * pc->vs;
+                if (v0 + v >= pc->masked)
+                    v_store_m(d, acc[i][v], pc->m);
                 else
                     v_store(d, acc[i][v]);
             }
 }
 
-/* Output rows [ho0, ho0 + hbn) of one plane from its window; y at the
- * plane's first output row. */
+/* Output rows [ho0, ho0 + hbn), nvec vectors each, of one plane from its
+ * window; y at the plane's first output row. */
 static void planar_band(const planar_ctx *pc, const float *win, float *y,
-                        int ho0, int hbn)
+                        int ho0, int hbn, int nvec)
 {
-    const int nvec = pc->last + 1;
     for (int i0 = 0; i0 < hbn; i0 += PL_TR) {
         const int nr = min_int(PL_TR, hbn - i0);
         const float *wi = win + (size_t)i0 * pc->cfg->sh.sh * pc->rs;
         float *yi = y + (size_t)(ho0 + i0) * pc->ys;
         for (int v0 = 0; v0 < nvec; v0 += PL_TV) {
+            const float *wt = wi + v0 * VL;
+            float *yt = yi + v0 * pc->vs;
             const int nv = min_int(PL_TV, nvec - v0);
             if (nr == PL_TR && nv == PL_TV)
-                planar_tile(pc, wi + v0 * VL, yi + v0 * VL, v0, PL_TR, PL_TV);
+                planar_tile(pc, wt, yt, v0, PL_TR, PL_TV);
             else
-                planar_tile(pc, wi + v0 * VL, yi + v0 * VL, v0, nr, nv);
+                planar_tile(pc, wt, yt, v0, nr, nv);
         }
     }
 }
@@ -359,9 +364,15 @@ static void planar_forward(const i2w_dw_cfg *cfg, const float *x,
                            float *wins, int threads)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int L = cfg->lanes;
-    const size_t xplane = (size_t)sh->h * sh->w * L;
-    const size_t yrow = (size_t)sh->wo * L, yplane = sh->ho * yrow;
+    const int L = cfg->lanes, blocked = cfg->ncol != L;
+    /* plane (block b, channel c) starts at b*xb + c*xc in x */
+    const size_t xc = (size_t)sh->h * sh->w * cfg->ncol;
+    const size_t yc = (size_t)sh->ho * sh->wo * cfg->ncol;
+    const size_t xb = blocked ? (size_t)L : sh->c * xc;
+    const size_t yb = blocked ? (size_t)L : sh->c * yc;
+    /* a row of outputs: Wo*L floats in vectors, or Wo vectors of L images */
+    const int row = sh->wo * L;
+    const int nvec = (row + VL - 1) / VL;
     /* NCHW filters are [C][R][S], CHWN ones [R][S][C] */
     const int nchw = sh->layout == I2W_LAYOUT_NCHW;
     const size_t wc = nchw ? (size_t)sh->r * sh->s : 1;
@@ -375,22 +386,27 @@ static void planar_forward(const i2w_dw_cfg *cfg, const float *x,
         const int band = (int)(t % cfg->bands);
         const int c = (int)(t / cfg->bands % sh->c);
         const int b = (int)(t / cfg->bands / sh->c);
-        const size_t plane = (size_t)b * sh->c + c;
         const int ho0 = band * cfg->hb;
         const int hbn = min_int(cfg->hb, sh->ho - ho0);
-        const int last = (int)((yrow - 1) / VL);
-        const planar_ctx pc = {
+        const int nreal = blocked ? min_int(L, sh->n - b * L) : L;
+        planar_ctx pc = {
             .cfg = cfg,
             .rs = (size_t)sh->sw * cfg->cols * L,
             .w = w + (size_t)c * wc,
             .wt = nchw ? 1 : (size_t)sh->k,
             .bias = bias ? bias[c] : 0.0f,
-            .ys = yrow,
-            .last = last,
-            .mlast = m_first((int)(yrow - (size_t)last * VL)),
+            .ys = (size_t)sh->wo * cfg->ncol,
+            .vs = blocked ? (size_t)cfg->ncol : VL,
         };
-        planar_window(cfg, x + plane * xplane, win, ho0, hbn);
-        planar_band(&pc, win, y + plane * yplane, ho0, hbn);
+        if (!blocked) { /* the row's last vector, when partial */
+            pc.masked = row % VL ? nvec - 1 : nvec;
+            pc.m = m_first(row - (nvec - 1) * VL);
+        } else { /* every vector of a partial block */
+            pc.masked = nreal < L ? 0 : nvec;
+            pc.m = m_first(nreal);
+        }
+        planar_window(cfg, x + b * xb + c * xc, win, ho0, hbn, nreal);
+        planar_band(&pc, win, y + b * yb + c * yc, ho0, hbn, nvec);
     }
 }
 

@@ -30,10 +30,11 @@ static void plan_blocking(i2w_dw_cfg *cfg, int vl)
     cfg->bands = div_up(sh->ho, cfg->hb);
     cfg->rows = (cfg->hb - 1) * sh->sh + (sh->r - 1) * sh->dh + 1;
     if (cfg->planar) {
-        cfg->lanes = sh->layout == I2W_LAYOUT_NCHW    ? 1
-                     : sh->layout == I2W_LAYOUT_CHWN8 ? 8
-                                                      : sh->n;
-        cfg->blocks = sh->nb / cfg->lanes;
+        cfg->ncol = sh->layout == I2W_LAYOUT_NCHW    ? 1
+                    : sh->layout == I2W_LAYOUT_CHWN8 ? 8
+                                                     : sh->n;
+        cfg->lanes = cfg->ncol > vl ? vl : cfg->ncol;
+        cfg->blocks = div_up(sh->nb, cfg->lanes);
         cfg->cblocks = sh->c;
         /* the vectors of an output row read up to a whole vector past its
          * end, plus the columns the taps shift by */
@@ -44,7 +45,7 @@ static void plan_blocking(i2w_dw_cfg *cfg, int vl)
         cfg->filter_floats = 0;
         return;
     }
-    cfg->lanes = 1;
+    cfg->lanes = cfg->ncol = 1;
     cfg->blocks = sh->n;
     cfg->cp = div_up(sh->c, vl) * vl;
     /* equal blocks of at most I2W_DW_BLOCK_VECTORS vectors */

@@ -24,7 +24,10 @@
 typedef struct {
     i2w_shape sh;
     int planar;  /* lanes along (output column, image) of a plane */
-    int lanes;   /* planar: floats per image column (L) */
+    int lanes;   /* planar: floats per image column in the window (L) */
+    int ncol;    /* planar: floats per image column in x and y: L, or N for
+                    a CHWN batch wider than a vector, cut into blocks of L
+                    images (one vector), so the window never grows with N */
     int blocks;  /* image blocks: planes of one channel */
     int hb;      /* output rows per band */
     int bands;   /* ceil(ho / hb) */
