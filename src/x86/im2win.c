@@ -80,12 +80,17 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
     if (bm)
         cfg->kparts = div_up((size_t)cfg->hb * sh->wo * cfg->kgp * cfg->ng *
                                  sizeof(float), I2W_IM2WIN_TILE_BYTES);
-    /* too few units for the threads: split the channels (the window is
-     * then built once per part), then the rows (each filter element is
-     * then used on fewer pixels per pass) */
+    /* too few units for the threads, or a count that leaves a thread idle
+     * at the end (5 units on 2 threads: 83%): split the channels (the
+     * window is then built once per part), then the rows (each filter
+     * element is then used on fewer pixels per pass) */
     const int units = div_up(sh->ho, cfg->hb) * ngroups;
     if (units * cfg->kparts < 2 * threads)
         cfg->kparts = div_up(2 * (size_t)threads, units);
+    while (cfg->kparts < cfg->nkp &&
+           10 * units * cfg->kparts <
+               9 * threads * div_up((size_t)units * cfg->kparts, threads))
+        cfg->kparts++;
     if (cfg->kparts > cfg->nkp)
         cfg->kparts = cfg->nkp;
     size_t want = div_up(2 * (size_t)threads, (size_t)ngroups * cfg->kparts);
