@@ -19,9 +19,12 @@
 #if defined(__AVX512F__)
 #define VL 16
 #define DW_FORWARD i2w_x86_im2win_dw_forward_avx512
-/* 32 registers: NHWC 12 pixel accumulators + filter + load; planar 8 rows
- * x 2 vectors + broadcast + load */
-#define NHWC_PB 12
+/* 32 registers: NHWC 7 pixels x 2 channel vectors + 2 filter vectors
+ * (the window is an FMA memory operand); planar 8 rows x 2 vectors +
+ * broadcast + load.  7 pixels: MobileNet's widths 112, 56, 28, 14 and 7
+ * are multiples of it, so their rows have no partial tile. */
+#define NHWC_PB 7
+#define NHWC_NV 2
 #define PL_TR 8
 #define PL_TV 2
 typedef __m512 vf;
@@ -32,6 +35,14 @@ I2W_INLINE vf v_set1(float a) { return _mm512_set1_ps(a); }
 I2W_INLINE vf v_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 I2W_INLINE vf v_load(const float *p) { return _mm512_loadu_ps(p); }
 I2W_INLINE vf v_loadz(const float *p, vm m) { return _mm512_maskz_loadu_ps(m, p); }
+/* lane i = p[i*stride] where m is set, else 0 */
+I2W_INLINE vf v_gatherz(const float *p, int stride, vm m)
+{
+    const __m512i idx = _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32(stride));
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, p, 4);
+}
 I2W_INLINE void v_store(float *p, vf v) { _mm512_storeu_ps(p, v); }
 I2W_INLINE void v_store_m(float *p, vf v, vm m) { _mm512_mask_storeu_ps(p, m, v); }
 /* the first n lanes (all for n >= VL) */
@@ -40,9 +51,10 @@ I2W_INLINE vm m_first(int n) { return n >= VL ? 0xffff : (vm)((1u << n) - 1u); }
 #else /* AVX2 + FMA */
 #define VL 8
 #define DW_FORWARD i2w_x86_im2win_dw_forward_avx2
-/* 16 registers: NHWC 8 pixel accumulators + filter + load; planar 6 rows
- * x 2 vectors + broadcast + load */
-#define NHWC_PB 8
+/* 16 registers: NHWC 7 pixels x 1 channel vector + filter + load (7 as
+ * for AVX-512); planar 6 rows x 2 vectors + broadcast + load */
+#define NHWC_PB 7
+#define NHWC_NV 1
 #define PL_TR 6
 #define PL_TV 2
 typedef __m256 vf;
@@ -53,6 +65,13 @@ I2W_INLINE vf v_set1(float a) { return _mm256_set1_ps(a); }
 I2W_INLINE vf v_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
 I2W_INLINE vf v_load(const float *p) { return _mm256_loadu_ps(p); }
 I2W_INLINE vf v_loadz(const float *p, vm m) { return _mm256_maskload_ps(p, m); }
+I2W_INLINE vf v_gatherz(const float *p, int stride, vm m)
+{
+    const __m256i idx = _mm256_mullo_epi32(
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, idx,
+                                    _mm256_castsi256_ps(m), 4);
+}
 I2W_INLINE void v_store(float *p, vf v) { _mm256_storeu_ps(p, v); }
 I2W_INLINE void v_store_m(float *p, vf v, vm m) { _mm256_maskstore_ps(p, m, v); }
 I2W_INLINE vm m_first(int n)
@@ -93,27 +112,29 @@ static int band_rows(const i2w_shape *sh, int hbn)
 
 /* ------------------------------------------------------------------ NHWC */
 
-/* The filter as [R*S][cp] and the bias as [cp], zero past C, so every
- * channel vector is a plain load. */
+/* Channels [c, c + VL) of the filter as [R*S][cp] and of the bias as
+ * [cp], zero past C, so every channel vector is a plain load: the taps of
+ * VL channels of w ([C][R*S]) are gathered. */
 static void nhwc_pack(const i2w_dw_cfg *cfg, const float *w,
-                      const float *bias, float *fp, float *bp)
+                      const float *bias, float *fp, float *bp, int c)
 {
-    const int taps = cfg->sh.r * cfg->sh.s, c = cfg->sh.c;
+    const int taps = cfg->sh.r * cfg->sh.s;
+    const vm m = m_first(cfg->sh.c - c);
     for (int t = 0; t < taps; t++)
-        for (int k = 0; k < cfg->cp; k++)
-            fp[(size_t)t * cfg->cp + k] = k < c ? w[(size_t)k * taps + t] : 0;
-    for (int k = 0; k < cfg->cp; k++)
-        bp[k] = bias && k < c ? bias[k] : 0;
+        v_store(fp + (size_t)t * cfg->cp + c,
+                v_gatherz(w + (size_t)c * taps + t, taps, m));
+    v_store(bp + c, bias ? v_loadz(bias + c, m) : v_zero());
 }
 
-/* The window [rows][cols][nv*VL] of image n, channels [c0, c0 + nv*VL),
- * output rows [ho0, ho0 + hbn): padding columns and rows are zeros, so
- * are the channels past C. */
+/* The window [rows][nv][cols][VL] of image n, channels [c0, c0 + nv*VL),
+ * output rows [ho0, ho0 + hbn): a row is one plane of columns per channel
+ * vector, so the pixels of a tile are a constant distance apart (sw
+ * vectors); padding columns and rows are zeros, so are channels past C. */
 static void nhwc_window(const i2w_dw_cfg *cfg, const float *x, float *win,
                         int n, int c0, int nv, int ho0, int hbn)
 {
     const i2w_shape *sh = &cfg->sh;
-    const size_t cs = (size_t)nv * VL, rs = (size_t)cfg->cols * cs;
+    const size_t vs = (size_t)cfg->cols * VL, rs = nv * vs;
     const vm tail = m_first(sh->c - c0 - (nv - 1) * VL);
     const int rows = band_rows(sh, hbn);
     for (int j = 0; j < rows; j++) {
@@ -128,83 +149,125 @@ static void nhwc_window(const i2w_dw_cfg *cfg, const float *x, float *win,
         const float *xr = x + ((size_t)n * sh->h + hi) * sh->w * sh->c + c0;
         for (int col = 0; col < cfg->cols; col++) {
             const int wi = col - sh->pw;
-            float *d = wr + col * cs;
+            float *d = wr + (size_t)col * VL;
             if (wi < 0 || wi >= sh->w) {
                 for (int v = 0; v < nv; v++)
-                    v_store(d + v * VL, v_zero());
+                    v_store(d + v * vs, v_zero());
                 continue;
             }
             const float *s = xr + (size_t)wi * sh->c;
             for (int v = 0; v < nv - 1; v++)
-                v_store(d + v * VL, v_load(s + v * VL));
-            v_store(d + (nv - 1) * VL, v_loadz(s + (nv - 1) * VL, tail));
+                v_store(d + v * vs, v_load(s + v * VL));
+            v_store(d + (nv - 1) * vs, v_loadz(s + (nv - 1) * VL, tail));
         }
     }
 }
 
-/* np pixels of one output row and one channel vector.  win: the window
- * at the row's first band row, the tile's first column, the vector's
- * channels; cs, rs: window column and row strides; f: packed filter at the
- * vector's channels; y: the first pixel's output at those channels, pixels
- * c apart; m: the channels to store (all when full). */
-I2W_INLINE void nhwc_tile(const i2w_dw_cfg *cfg, const float *win, size_t cs,
-                          size_t rs, const float *f, vf b, float *y, int np,
-                          vm m, int full)
+/* What the tiles of one NHWC unit share. */
+typedef struct {
+    const i2w_dw_cfg *cfg;
+    size_t vs;       /* window plane stride: next channel vector */
+    size_t rs;       /* window row stride */
+    const float *fp; /* packed filter and bias */
+    const float *bp;
+} nhwc_ctx;
+
+/* np pixels of one output row x nv channel vectors [c, c + nv*VL).  win:
+ * the window at the row's first band row, the tile's first column, channel
+ * c's plane; y: the first pixel's output at channel c.  sw: the stride,
+ * a constant at the calls that matter, so the pixels' window offsets are
+ * immediates. */
+I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, float *y,
+                          int c, int np, int nv, int sw)
 {
-    const i2w_shape *sh = &cfg->sh;
-    const size_t ps = (size_t)sh->sw * cs; /* next pixel in the window */
-    vf acc[NHWC_PB];
+    const i2w_shape *sh = &nc->cfg->sh;
+    const size_t cp = (size_t)nc->cfg->cp;
+    vf acc[NHWC_PB][NHWC_NV];
     UNROLL
-    for (int p = 0; p < NHWC_PB; p++)
-        acc[p] = b;
+    for (int v = 0; v < NHWC_NV; v++) {
+        const vf b = v < nv ? v_load(nc->bp + c + v * VL) : v_zero();
+        UNROLL
+        for (int p = 0; p < NHWC_PB; p++)
+            acc[p][v] = b;
+    }
     for (int r = 0; r < sh->r; r++) {
-        const float *wr = win + (size_t)r * sh->dh * rs;
+        const float *wr = win + (size_t)r * sh->dh * nc->rs;
+        const float *fr = nc->fp + (size_t)r * sh->s * cp + c;
         for (int s = 0; s < sh->s; s++) {
-            const vf fv = v_load(f + (size_t)(r * sh->s + s) * cfg->cp);
-            const float *ws = wr + (size_t)s * sh->dw * cs;
+            const float *ws = wr + (size_t)s * sh->dw * VL;
+            vf f[NHWC_NV];
             UNROLL
-            for (int p = 0; p < NHWC_PB; p++)
-                if (p < np)
-                    acc[p] = v_fma(v_load(ws + p * ps), fv, acc[p]);
+            for (int v = 0; v < NHWC_NV; v++)
+                f[v] = v < nv ? v_load(fr + s * cp + v * VL) : v_zero();
+            UNROLL
+            for (int v = 0; v < NHWC_NV; v++)
+                UNROLL
+                for (int p = 0; p < NHWC_PB; p++)
+                    if (p < np && v < nv)
+                        acc[p][v] = v_fma(v_load(ws + v * nc->vs +
+                                                 p * sw * VL),
+                                          f[v], acc[p][v]);
         }
     }
     UNROLL
-    for (int p = 0; p < NHWC_PB; p++)
-        if (p < np) {
-            if (full)
-                v_store(y + (size_t)p * sh->c, acc[p]);
-            else
-                v_store_m(y + (size_t)p * sh->c, acc[p], m);
-        }
+    for (int v = 0; v < NHWC_NV; v++) {
+        if (v >= nv)
+            continue;
+        const int cv = c + v * VL;
+        const int full = cv + VL <= sh->c;
+        const vm m = m_first(sh->c - cv);
+        UNROLL
+        for (int p = 0; p < NHWC_PB; p++)
+            if (p < np) {
+                if (full)
+                    v_store(y + (size_t)p * sh->c + v * VL, acc[p][v]);
+                else
+                    v_store_m(y + (size_t)p * sh->c + v * VL, acc[p][v], m);
+            }
+    }
 }
 
 /* Output rows [ho0, ho0 + hbn) of image n, channels [c0, c0 + nv*VL),
- * from their window. */
-static void nhwc_band(const i2w_dw_cfg *cfg, const float *win,
-                      const float *fp, const float *bp, float *y, int n,
-                      int c0, int nv, int ho0, int hbn)
+ * from their window: tiles of pixels outside, channel vectors inside, so
+ * the window columns of a tile are read while they are in L1. */
+I2W_INLINE void nhwc_band(const nhwc_ctx *nc, const float *win, float *y,
+                          int n, int c0, int nv, int ho0, int hbn, int sw)
 {
-    const i2w_shape *sh = &cfg->sh;
-    const size_t cs = (size_t)nv * VL, rs = (size_t)cfg->cols * cs;
+    const i2w_shape *sh = &nc->cfg->sh;
     for (int i = 0; i < hbn; i++) {
         float *yr = y + ((size_t)n * sh->ho + ho0 + i) * sh->wo * sh->c;
-        const float *wi = win + (size_t)i * sh->sh * rs;
-        for (int v = 0; v < nv; v++) {
-            const int c = c0 + v * VL;
-            const int full = c + VL <= sh->c;
-            const vm m = m_first(sh->c - c);
-            const vf b = v_load(bp + c);
-            const float *f = fp + c;
-            for (int wo0 = 0; wo0 < sh->wo; wo0 += NHWC_PB) {
-                const int np = min_int(NHWC_PB, sh->wo - wo0);
-                const float *wt = wi + (size_t)wo0 * sh->sw * cs + v * VL;
-                float *yt = yr + (size_t)wo0 * sh->c + c;
-                if (np == NHWC_PB && full)
-                    nhwc_tile(cfg, wt, cs, rs, f, b, yt, NHWC_PB, m, 1);
+        const float *wi = win + (size_t)i * sh->sh * nc->rs;
+        for (int wo0 = 0; wo0 < sh->wo; wo0 += NHWC_PB) {
+            const int np = min_int(NHWC_PB, sh->wo - wo0);
+            const float *wt = wi + (size_t)wo0 * sw * VL;
+            float *yt = yr + (size_t)wo0 * sh->c + c0;
+            for (int v = 0; v < nv; v += NHWC_NV) {
+                const int c = c0 + v * VL, nvt = min_int(NHWC_NV, nv - v);
+                if (np == NHWC_PB && nvt == NHWC_NV)
+                    nhwc_tile(nc, wt + v * nc->vs, yt + v * VL, c, NHWC_PB,
+                              NHWC_NV, sw);
                 else
-                    nhwc_tile(cfg, wt, cs, rs, f, b, yt, np, m, full);
+                    nhwc_tile(nc, wt + v * nc->vs, yt + v * VL, c, np, nvt,
+                              sw);
             }
         }
+    }
+}
+
+/* nhwc_band with the stride as a constant for strides 1 and 2. */
+static void nhwc_band_any(const nhwc_ctx *nc, const float *win, float *y,
+                          int n, int c0, int nv, int ho0, int hbn)
+{
+    switch (nc->cfg->sh.sw) {
+    case 1:
+        nhwc_band(nc, win, y, n, c0, nv, ho0, hbn, 1);
+        break;
+    case 2:
+        nhwc_band(nc, win, y, n, c0, nv, ho0, hbn, 2);
+        break;
+    default:
+        nhwc_band(nc, win, y, n, c0, nv, ho0, hbn, nc->cfg->sh.sw);
+        break;
     }
 }
 
@@ -215,23 +278,38 @@ static void nhwc_forward(const i2w_dw_cfg *cfg, const float *x,
     const i2w_shape *sh = &cfg->sh;
     float *fp = ws, *bp = ws + (size_t)sh->r * sh->s * cfg->cp;
     float *wins = ws + cfg->filter_floats;
-    nhwc_pack(cfg, w, bias, fp, bp);
     const long units = (long)cfg->blocks * cfg->bands * cfg->cblocks;
     (void)threads;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel num_threads(threads)
 #endif
-    for (long t = 0; t < units; t++) {
+    {
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (int c = 0; c < cfg->cp; c += VL)
+            nhwc_pack(cfg, w, bias, fp, bp, c);
+        /* the loop's barrier: every unit sees the whole packed filter */
         float *win = wins + (size_t)thread_id() * cfg->win_floats;
-        const int cblk = (int)(t % cfg->cblocks);
-        const int band = (int)(t / cfg->cblocks % cfg->bands);
-        const int n = (int)(t / cfg->cblocks / cfg->bands);
-        const int c0 = cblk * cfg->cb;
-        const int nv = min_int(cfg->cb, cfg->cp - c0) / VL;
-        const int ho0 = band * cfg->hb;
-        const int hbn = min_int(cfg->hb, sh->ho - ho0);
-        nhwc_window(cfg, x, win, n, c0, nv, ho0, hbn);
-        nhwc_band(cfg, win, fp, bp, y, n, c0, nv, ho0, hbn);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (long t = 0; t < units; t++) {
+            const int cblk = (int)(t % cfg->cblocks);
+            const int band = (int)(t / cfg->cblocks % cfg->bands);
+            const int n = (int)(t / cfg->cblocks / cfg->bands);
+            const int c0 = cblk * cfg->cb;
+            const int nv = min_int(cfg->cb, cfg->cp - c0) / VL;
+            const int ho0 = band * cfg->hb;
+            const int hbn = min_int(cfg->hb, sh->ho - ho0);
+            const nhwc_ctx nc = {.cfg = cfg,
+                                 .vs = (size_t)cfg->cols * VL,
+                                 .rs = (size_t)cfg->cols * nv * VL,
+                                 .fp = fp,
+                                 .bp = bp};
+            nhwc_window(cfg, x, win, n, c0, nv, ho0, hbn);
+            nhwc_band_any(&nc, win, y, n, c0, nv, ho0, hbn);
+        }
     }
 }
 
