@@ -171,6 +171,9 @@ I2W_API i2w_status i2w_conv_transpose(i2w_context *ctx,
 I2W_API i2w_status i2w_plan_create(i2w_context *ctx, const i2w_conv_desc *d,
                                    i2w_op op, i2w_algo algo, i2w_plan **plan);
 I2W_API i2w_algo i2w_plan_algo(const i2w_plan *plan);
+/* Scratch memory the plan allocated at creation (cuDNN's "workspace").
+ * Plans that repack the filter (x86 IM2WIN) hold that copy beside it:
+ * about K * C/groups * R * S floats more. */
 I2W_API size_t i2w_plan_workspace_bytes(const i2w_plan *plan);
 /* FORWARD: a=x b=w out=y; BACKWARD_DATA: a=dy b=w out=dx;
  * BACKWARD_FILTER: a=x b=dy out=dw */
