@@ -10,6 +10,9 @@
 /* NHWC channel vectors per block: the window of a band of 112 columns of
  * 64 channels stays within L2 beside the output rows it feeds. */
 #define I2W_DW_BLOCK_VECTORS 4
+/* NHWC units (image, channel block, band) per thread: 8 keep the static
+ * split within an eighth of a unit of even */
+#define I2W_DW_UNITS_PER_THREAD 8
 
 typedef struct {
     i2w_dw_cfg cfg;
@@ -22,14 +25,20 @@ static int div_up(int a, int b) { return (a + b - 1) / b; }
  * starts on one */
 static size_t line_floats(size_t n) { return (n + 15) / 16 * 16; }
 
+/* Rows of every band but the last: bands equal as far as they can be. */
+static void set_bands(i2w_dw_cfg *cfg, int bands)
+{
+    cfg->hb = div_up(cfg->sh.ho, bands);
+    cfg->bands = div_up(cfg->sh.ho, cfg->hb);
+}
+
 static void plan_blocking(i2w_dw_cfg *cfg, int vl)
 {
     const i2w_shape *sh = &cfg->sh;
     cfg->planar = sh->layout != I2W_LAYOUT_NHWC;
-    cfg->hb = sh->ho < I2W_DW_BAND_ROWS ? sh->ho : I2W_DW_BAND_ROWS;
-    cfg->bands = div_up(sh->ho, cfg->hb);
-    cfg->rows = (cfg->hb - 1) * sh->sh + (sh->r - 1) * sh->dh + 1;
     if (cfg->planar) {
+        set_bands(cfg, div_up(sh->ho, I2W_DW_BAND_ROWS));
+        cfg->rows = (cfg->hb - 1) * sh->sh + (sh->r - 1) * sh->dh + 1;
         cfg->ncol = sh->layout == I2W_LAYOUT_NCHW    ? 1
                     : sh->layout == I2W_LAYOUT_CHWN8 ? 8
                                                      : sh->n;
@@ -53,6 +62,14 @@ static void plan_blocking(i2w_dw_cfg *cfg, int vl)
     const int nblk = div_up(nv, I2W_DW_BLOCK_VECTORS);
     cfg->cb = div_up(nv, nblk) * vl;
     cfg->cblocks = div_up(cfg->cp, cfg->cb);
+    /* the window is a ring over the rows of one output row's taps; a band
+     * refills it from scratch, so bands are long, yet enough of them that
+     * the threads get equal shares of units */
+    cfg->rows = (sh->r - 1) * sh->dh + 1;
+    const long want = (long)I2W_DW_UNITS_PER_THREAD * cfg->threads;
+    const long others = (long)cfg->blocks * cfg->cblocks;
+    const long bands = (want + others - 1) / others;
+    set_bands(cfg, bands < sh->ho ? (int)bands : sh->ho);
     cfg->cols = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
     cfg->win_floats = line_floats((size_t)cfg->rows * cfg->cols * cfg->cb);
     cfg->filter_floats =
