@@ -270,15 +270,6 @@ static void product_gemm(const i2w_shape *sh, const geometry *ge,
     }
 }
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 /* Column matrices the plan holds: one per thread when the products are
  * shared out among the threads, else one. */
 static int plan_buffers(const geometry *ge, int threads)
@@ -335,7 +326,7 @@ static void run_products(const i2w_plan *plan, const float *x, const float *w,
 #endif
         for (long u = 0; u < g.units; u++) {
             const product p = product_of(sh, &g, u);
-            float *mine = ws ? ws + (size_t)thread_id() * col : NULL;
+            float *mine = ws ? ws + (size_t)i2w_x86_thread() * col : NULL;
             product_prepare(sh, &g, &p, x, bias, y, mine, 1);
             product_gemm(sh, &g, &p, x, w, bias != NULL, y, mine, 0,
                          product_len(sh, &g, &p));

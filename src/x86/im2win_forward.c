@@ -10,15 +10,7 @@
 
 #include "common/layout.h"
 #include "x86/im2win_isa.h"
-
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
+#include "x86/x86.h"
 
 /* Output channels of panel kp of a group. */
 static int panel_channels(const i2w_im2win_cfg *cfg, int kp)
@@ -237,7 +229,7 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
      * hold the others back at the end. */
 #pragma omp parallel num_threads(threads)
     {
-        float *win = ws + (size_t)thread_id() *
+        float *win = ws + (size_t)i2w_x86_thread() *
                               (cfg->win_elems + cfg->tile_elems);
         float *tile = win + cfg->win_elems;
 #pragma omp for schedule(dynamic)

@@ -4,8 +4,23 @@
 #ifndef I2W_X86_H
 #define I2W_X86_H
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "common/cpu.h"
 #include "common/internal.h"
+
+/* This thread's index in the enclosing OpenMP team (0 without OpenMP):
+ * it picks the thread's own slice of a plan's workspace. */
+static inline int i2w_x86_thread(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
 typedef struct {
     /* Set plan->priv and plan->workspace(_bytes) for this shape and ISA;
