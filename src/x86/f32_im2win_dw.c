@@ -139,20 +139,26 @@ static void nhwc_window_row(const i2w_dw_cfg *cfg, const float *x, float *wr,
         memset(wr, 0, nv * vs * sizeof *wr);
         return;
     }
-    const vm tail = m_first(sh->c - c0 - (nv - 1) * VL);
     const float *xr = x + ((size_t)n * sh->h + hi) * sh->w * sh->c + c0;
-    for (int col = 0; col < cfg->cols; col++) {
-        const int wi = col - sh->pw;
-        float *d = wr + (size_t)col * VL;
-        if (wi < 0 || wi >= sh->w) {
-            for (int v = 0; v < nv; v++)
-                v_store(d + v * vs, v_zero());
-            continue;
-        }
-        const float *src = xr + (size_t)wi * sh->c;
-        for (int v = 0; v < nv - 1; v++)
-            v_store(d + v * vs, v_load(src + v * VL));
-        v_store(d + (nv - 1) * vs, v_loadz(src + (nv - 1) * VL, tail));
+    /* window columns [lo, hi_col) are input columns [0, ...) */
+    const int lo = min_int(sh->pw, cfg->cols);
+    const int in = min_int(sh->w, cfg->cols - lo);
+    for (int v = 0; v < nv; v++) {
+        float *d = wr + v * vs;
+        const float *src = xr + v * VL;
+        const vm m = m_first(sh->c - c0 - v * VL);
+        for (int col = 0; col < lo; col++)
+            v_store(d + (size_t)col * VL, v_zero());
+        if (c0 + (v + 1) * VL <= sh->c)
+            for (int col = 0; col < in; col++)
+                v_store(d + (size_t)(lo + col) * VL,
+                        v_load(src + (size_t)col * sh->c));
+        else /* the channels past C are zeros */
+            for (int col = 0; col < in; col++)
+                v_store(d + (size_t)(lo + col) * VL,
+                        v_loadz(src + (size_t)col * sh->c, m));
+        for (int col = lo + in; col < cfg->cols; col++)
+            v_store(d + (size_t)col * VL, v_zero());
     }
 }
 
