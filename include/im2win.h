@@ -179,6 +179,14 @@ I2W_API size_t i2w_plan_workspace_bytes(const i2w_plan *plan);
  * BACKWARD_FILTER: a=x b=dy out=dw */
 I2W_API i2w_status i2w_plan_execute(i2w_plan *plan, const float *a,
                                     const float *b, float *out);
+/* FORWARD and BACKWARD_DATA plans: declare the filter w fixed for the
+ * executes that follow (inference, or a layer whose weights do not change
+ * between calls).  Backends that repack filters (x86 IM2WIN) do it once,
+ * here, instead of in every execute; afterwards i2w_plan_execute and
+ * i2w_plan_execute_bias may pass b = NULL to use it; passing a filter
+ * explicitly again forgets the one set.  The caller keeps w valid and
+ * unchanged while it is set. */
+I2W_API i2w_status i2w_plan_set_filter(i2w_plan *plan, const float *w);
 /* FORWARD only: as i2w_plan_execute, adding bias[K] (may be NULL). */
 I2W_API i2w_status i2w_plan_execute_bias(i2w_plan *plan, const float *x,
                                          const float *w, const float *bias,

@@ -16,7 +16,7 @@
 
 /* Bump whenever i2w_backend_ops, i2w_context, i2w_plan or i2w_shape change
  * shape: the plugin loader refuses a plugin built against another ABI. */
-#define I2W_BACKEND_ABI 1u
+#define I2W_BACKEND_ABI 2u
 
 /* A validated descriptor with every default filled in and the derived
  * sizes computed.  Kernels read this, never the user's descriptor. */
@@ -63,6 +63,9 @@ struct i2w_plan {
     size_t workspace_bytes; /* what the backend allocated for this plan */
     void *workspace;        /* in the context's memory space, or NULL */
     void *priv;             /* backend state */
+    const float *filter;    /* set by i2w_plan_set_filter, or NULL */
+    int filter_packed;      /* the backend holds filter repacked: execute
+                               gets b == NULL */
 };
 
 /* A backend: the front end reaches a backend only through this table. */
@@ -100,6 +103,11 @@ struct i2w_backend_ops {
     i2w_status (*convert)(i2w_context *ctx, int is_filter, int d0, int d1,
                           int d2, int d3, i2w_layout from, const float *src,
                           i2w_layout to, float *dst);
+    /* FORWARD and BACKWARD_DATA plans: the filter w (valid, of the plan's
+     * size) will stay the same for the coming executes.  A backend that
+     * repacks it does so now and sets plan->filter_packed; from then on
+     * plan_execute gets b == NULL.  NULL: the backend never repacks. */
+    i2w_status (*plan_set_filter)(i2w_plan *plan, const float *w);
 };
 
 /* The CUDA plugin exports this one symbol; it returns NULL when built for

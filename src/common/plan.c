@@ -174,6 +174,28 @@ void i2w_plan_destroy(i2w_plan *plan)
     free(plan);
 }
 
+i2w_status i2w_plan_set_filter(i2w_plan *plan, const float *w)
+{
+    if (!plan)
+        return i2w_last_fail(I2W_ERR_INVALID_ARGUMENT,
+                             "i2w_plan_set_filter: 'plan' is NULL");
+    if (plan->op == I2W_OP_BACKWARD_FILTER)
+        return i2w_fail(plan->ctx, I2W_ERR_INVALID_ARGUMENT,
+                        "i2w_plan_set_filter: a backward filter plan has no "
+                        "filter input");
+    if (!w)
+        return i2w_fail(plan->ctx, I2W_ERR_INVALID_ARGUMENT,
+                        "i2w_plan_set_filter: 'w' is NULL");
+    plan->filter = NULL;
+    plan->filter_packed = 0;
+    i2w_status st = plan->ops->plan_set_filter
+                        ? plan->ops->plan_set_filter(plan, w)
+                        : I2W_OK;
+    if (st == I2W_OK)
+        plan->filter = w;
+    return st;
+}
+
 static i2w_status execute(i2w_plan *plan, const float *a, const float *b,
                           const float *bias, float *out)
 {
@@ -183,9 +205,21 @@ static i2w_status execute(i2w_plan *plan, const float *a, const float *b,
     if (bias && plan->op != I2W_OP_FORWARD)
         return i2w_fail(plan->ctx, I2W_ERR_INVALID_ARGUMENT,
                         "bias is only valid for the forward op");
-    i2w_status st = check_args(plan->ctx, &plan->shape, plan->op, a, b,
-                               bias, out);
-    return st ? st : plan->ops->plan_execute(plan, a, b, bias, out);
+    /* b = NULL: the filter set with i2w_plan_set_filter (checked like any
+     * other filter pointer) */
+    int fixed = !b && plan->filter;
+    i2w_status st = check_args(plan->ctx, &plan->shape, plan->op, a,
+                               fixed ? plan->filter : b, bias, out);
+    if (st)
+        return st;
+    if (fixed && !plan->filter_packed)
+        b = plan->filter;
+    if (b && plan->filter_packed) {
+        /* a backend that repacks overwrites its copy with this b */
+        plan->filter = NULL;
+        plan->filter_packed = 0;
+    }
+    return plan->ops->plan_execute(plan, a, b, bias, out);
 }
 
 i2w_status i2w_plan_execute(i2w_plan *plan, const float *a, const float *b,

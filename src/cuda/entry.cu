@@ -16,6 +16,7 @@ static const i2w_backend_ops cuda_backend = {
     i2w_cuda_plan_execute,
     i2w_cuda_plan_destroy,
     i2w_cuda_convert,
+    NULL, /* plan_set_filter: CUDA plans repack the filter every execute */
 };
 
 /* A loader built against another ABI gets NULL and reports the mismatch. */

@@ -254,13 +254,27 @@ static i2w_status im2win_create(i2w_plan *plan, i2w_isa isa)
     return I2W_OK;
 }
 
+/* the workspace holds cfg.threads windows: never run more threads */
+static int threads_of(const i2w_plan *plan)
+{
+    const im2win_priv *p = plan->priv;
+    return plan->ctx->threads < p->cfg.threads ? plan->ctx->threads
+                                               : p->cfg.threads;
+}
+
+static i2w_status im2win_set_filter(i2w_plan *plan, const float *w)
+{
+    im2win_priv *p = plan->priv;
+    p->isa->pack(&p->cfg, w, p->packed, threads_of(plan));
+    plan->filter_packed = 1;
+    return I2W_OK;
+}
+
 static i2w_status im2win_execute(i2w_plan *plan, const float *x,
                                  const float *w, const float *bias, float *y)
 {
     im2win_priv *p = plan->priv;
-    /* the workspace holds cfg.threads windows: never run more threads */
-    int threads = plan->ctx->threads < p->cfg.threads ? plan->ctx->threads
-                                                      : p->cfg.threads;
+    int threads = threads_of(plan);
     p->isa->forward(&p->cfg, x, w, bias, y, p->packed, plan->workspace,
                     threads);
     return I2W_OK;
@@ -270,4 +284,5 @@ const i2w_x86_algo i2w_x86_im2win = {
     .create = im2win_create,
     .execute = im2win_execute,
     .destroy = im2win_destroy,
+    .set_filter = im2win_set_filter,
 };

@@ -75,6 +75,10 @@ typedef struct {
     void (*forward)(const i2w_im2win_cfg *cfg, const float *x,
                     const float *w, const float *bias, float *y,
                     float *packed, float *ws, int threads);
+    /* packed = w packed, on up to `threads` threads: a filter set once
+     * for many executes, which then pass w = NULL to forward */
+    void (*pack)(const i2w_im2win_cfg *cfg, const float *w, float *packed,
+                 int threads);
 } i2w_im2win_isa;
 
 extern I2W_HIDDEN const i2w_im2win_isa i2w_im2win_isa_avx2;

@@ -217,7 +217,8 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                     int threads)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int pack_items = I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg);
+    /* w = NULL: packed already holds the filter (pack() below) */
+    const int pack_items = w ? I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg) : 0;
     const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
     const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
     const int units = nhb * ngroups * cfg->kparts;
@@ -264,9 +265,22 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
     }
 }
 
+static void pack(const i2w_im2win_cfg *cfg, const float *w, float *packed,
+                 int threads)
+{
+    const int items = I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg);
+#ifndef _OPENMP
+    (void)threads;
+#endif
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+    for (int i = 0; i < items; i++)
+        I2W_IM2WIN_SYM(i2w_im2win_pack_item)(cfg, w, i, packed);
+}
+
 const i2w_im2win_isa I2W_IM2WIN_SYM(i2w_im2win_isa) = {
     .vl = I2W_VL,
     .mr_max = I2W_MR_MAX,
     .nv_max = I2W_NV_MAX,
     .forward = forward,
+    .pack = pack,
 };

@@ -31,6 +31,9 @@ typedef struct {
     i2w_status (*execute)(i2w_plan *plan, const float *x, const float *w,
                           const float *bias, float *y);
     void (*destroy)(i2w_plan *plan);
+    /* Repack w for the executes that follow (see i2w_backend_ops
+     * .plan_set_filter); NULL for families that read w as it is. */
+    i2w_status (*set_filter)(i2w_plan *plan, const float *w);
 } i2w_x86_algo;
 
 extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2win;

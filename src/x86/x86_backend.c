@@ -98,6 +98,12 @@ static i2w_status x86_plan_execute(i2w_plan *plan, const float *a,
                                                      out);
 }
 
+static i2w_status x86_plan_set_filter(i2w_plan *plan, const float *w)
+{
+    const i2w_x86_algo *f = family(plan->algo, &plan->shape);
+    return f->set_filter ? f->set_filter(plan, w) : I2W_OK;
+}
+
 static void x86_plan_destroy(i2w_plan *plan)
 {
     family(plan->algo, &plan->shape)->destroy(plan);
@@ -118,4 +124,5 @@ const i2w_backend_ops i2w_x86_backend = {
     .plan_execute = x86_plan_execute,
     .plan_destroy = x86_plan_destroy,
     .convert = i2w_ref_convert,
+    .plan_set_filter = x86_plan_set_filter,
 };
