@@ -123,12 +123,10 @@ static void check_family(const i2w_shape *sh, i2w_isa isa, int threads,
     free(y);
 }
 
-START_TEST(test_against_ref)
+/* Every ISA x layout x thread count on d (its layout is overwritten). */
+static void check_all(i2w_conv_desc d, int with_bias, uint64_t *seedp)
 {
-    uint64_t st = seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(_i + 1));
-    i2w_conv_desc d;
-    case_desc(_i, &st, &d);
-    const int with_bias = _i % 2;
+    uint64_t st = *seedp;
     const i2w_isa top = i2w_cpu_isa_detected();
     for (size_t li = 0; li < 4; li++) {
         d.layout = layouts[li];
@@ -150,6 +148,35 @@ START_TEST(test_against_ref)
         free(w);
         free(x);
     }
+}
+
+START_TEST(test_against_ref)
+{
+    uint64_t st = seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(_i + 1));
+    i2w_conv_desc d;
+    case_desc(_i, &st, &d);
+    check_all(d, _i % 2, &st);
+}
+END_TEST
+
+/* MobileNet's depthwise 3x3 layers, shrunk in height: the NHWC paths with
+ * 3-tap rows (strides 1 and 2), 7-pixel tiles and odd channel vectors,
+ * whatever the random cases drew. */
+START_TEST(test_mobile)
+{
+    static const int layer[][4] = {/* C, W, stride, height */
+                                   {32, 112, 1, 5},
+                                   {96, 112, 2, 9},
+                                   {144, 56, 1, 4},
+                                   {384, 14, 1, 14},
+                                   {960, 7, 1, 7}};
+    uint64_t st = seed ^ (0x51ull * (uint64_t)(_i + 1));
+    const i2w_conv_desc d = {.n = 1, .c = layer[_i][0], .h = layer[_i][3],
+                             .w = layer[_i][1], .k = layer[_i][0], .r = 3,
+                             .s = 3, .stride_h = layer[_i][2],
+                             .stride_w = layer[_i][2], .pad_h = 1,
+                             .pad_w = 1, .groups = layer[_i][0]};
+    check_all(d, 1, &st);
 }
 END_TEST
 
@@ -273,6 +300,7 @@ static Suite *dw_suite(void)
     TCase *tc = tcase_create("ref");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_against_ref, 0, NCASES);
+    tcase_add_loop_test(tc, test_mobile, 0, 5);
     suite_add_tcase(s, tc);
     tc = tcase_create("plan");
     tcase_add_test(tc, test_declines);
