@@ -29,6 +29,7 @@ typedef struct {
     int threads;             /* 0: the library's default */
     const char *csv;
     int mem, check, info;
+    int fixed_filter; /* filter set on the plan once, outside the timing */
 } bench_options;
 
 /* 0: run; 1: done (--help printed); -1: bad usage (message printed). */
@@ -169,7 +170,8 @@ typedef enum { BENCH_OK = 0, BENCH_SKIP, BENCH_ERROR } bench_setup;
 
 /* im2win plan for c->op with algo (im2win_runner.c). */
 bench_setup bench_im2win_runner(bench_case *c, i2w_algo algo,
-                                bench_runner *r, char *note, size_t notelen);
+                                int fixed_filter, bench_runner *r,
+                                char *note, size_t notelen);
 
 /* A comparison library: a runner for the case (its op, layout, operands),
  * or BENCH_SKIP with the reason when the library cannot do it. */

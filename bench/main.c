@@ -77,7 +77,8 @@ static void run_entry(const bench_env *e, bench_case *c, int entry,
     bench_runner r;
     bench_stats st;
     bench_setup s = entry < e->nalgos
-                        ? bench_im2win_runner(c, e->algo[entry], &r,
+                        ? bench_im2win_runner(c, e->algo[entry],
+                                              e->opt->fixed_filter, &r,
                                               row->note, sizeof row->note)
                         : e->lib->setup(c, &r, row->note, sizeof row->note);
     if (s != BENCH_OK) {

@@ -30,6 +30,10 @@ static void usage(FILE *f)
         "  --csv FILE             write the rows as CSV too (for plot.sh)\n"
         "  --mem                  peak RSS of each measurement (forked child)\n"
         "  --no-check             do not check results\n"
+        "  --filter-each-run      pass the filter to every execute (time\n"
+        "                         its repacking too); default: set it on\n"
+        "                         the plan once, outside the timing, as\n"
+        "                         oneDNN's weights are reordered once\n"
         "  --info                 version, backends, ISA, threads, peak\n"
         "  --help                 this text\n",
         f);
@@ -117,7 +121,7 @@ static int positive(const char *opt, const char *arg, int *out)
 
 enum {
     OPT_BACKEND = 256, OPT_ALGO, OPT_LAYOUT, OPT_OP, OPT_LAYERS, OPT_LAYER,
-    OPT_BATCH, OPT_REPS, OPT_THREADS, OPT_CSV, OPT_MEM, OPT_NO_CHECK,
+    OPT_BATCH, OPT_REPS, OPT_THREADS, OPT_CSV, OPT_MEM, OPT_NO_CHECK, OPT_FILTER_EACH_RUN,
     OPT_INFO, OPT_HELP
 };
 
@@ -134,6 +138,7 @@ static const struct option long_options[] = {
     { "csv", required_argument, NULL, OPT_CSV },
     { "mem", no_argument, NULL, OPT_MEM },
     { "no-check", no_argument, NULL, OPT_NO_CHECK },
+    { "filter-each-run", no_argument, NULL, OPT_FILTER_EACH_RUN },
     { "info", no_argument, NULL, OPT_INFO },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
@@ -155,7 +160,8 @@ static int parse_op(const char *arg, i2w_op *op)
 int bench_options_parse(int argc, char **argv, bench_options *o)
 {
     int opt, list[8], n = 0;
-    *o = (bench_options){ .op = I2W_OP_FORWARD, .check = 1 };
+    *o = (bench_options){ .op = I2W_OP_FORWARD, .check = 1,
+                          .fixed_filter = 1 };
     while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         switch (opt) {
         case OPT_BACKEND:
@@ -188,6 +194,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         case OPT_CSV: o->csv = optarg; break;
         case OPT_MEM: o->mem = 1; break;
         case OPT_NO_CHECK: o->check = 0; break;
+        case OPT_FILTER_EACH_RUN: o->fixed_filter = 0; break;
         case OPT_INFO: o->info = 1; break;
         case OPT_HELP: usage(stdout); return 1;
         default: usage(stderr); return -1;
