@@ -82,6 +82,8 @@ I2W_INLINE vm m_first(int n)
 #endif
 
 static int min_int(int a, int b) { return a < b ? a : b; }
+/* a / b rounded up, a >= 0, b > 0 */
+static int div_up(int a, int b) { return (a + b - 1) / b; }
 
 static int thread_id(void)
 {
@@ -401,15 +403,22 @@ static void planar_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
                    (size_t)(cols - lo - in) * L * sizeof *wr);
             continue;
         }
-        for (int ph = 0; ph < sh->sw; ph++)
-            for (int col = 0; col < cols; col++) {
-                const int wi = col * sh->sw + ph - sh->pw;
-                float *d = wr + ph * pl + (size_t)col * L;
-                const int in = wi < 0 || wi >= sh->w ? 0 : nreal;
-                if (in)
-                    memcpy(d, xr + (size_t)wi * cfg->ncol, in * sizeof *d);
-                memset(d + in, 0, (size_t)(L - in) * sizeof *d);
+        for (int ph = 0; ph < sh->sw; ph++) {
+            /* columns [lo, hi) of the phase are inside the image */
+            const int first = sh->pw - ph, end = sh->w + sh->pw - ph;
+            const int lo = min_int(cols, first > 0 ? div_up(first, sh->sw) : 0);
+            const int hi = end > lo * sh->sw ? min_int(cols, div_up(end, sh->sw))
+                                             : lo;
+            float *d = wr + ph * pl;
+            memset(d, 0, (size_t)lo * L * sizeof *d);
+            for (int col = lo; col < hi; col++) {
+                const float *src =
+                    xr + (size_t)(col * sh->sw + ph - sh->pw) * cfg->ncol;
+                for (int l = 0; l < L; l++)
+                    d[(size_t)col * L + l] = l < nreal ? src[l] : 0.0f;
             }
+            memset(d + (size_t)hi * L, 0, (size_t)(cols - hi) * L * sizeof *d);
+        }
     }
 }
 
