@@ -205,11 +205,18 @@ I2W_INLINE void nhwc_row3(vf acc[NHWC_PB][NHWC_NV], const float *wr,
         }
 }
 
+/* The ring slot of the filter row below the one in slot. */
+static inline int next_slot(int slot, int dh, int span)
+{
+    slot += dh;
+    return slot >= span ? slot - span : slot;
+}
+
 /* np pixels of one output row x nv channel vectors [c, c + nv*VL).  win:
  * the window at the tile's first column, channel c's plane; slot0: the
  * ring slot of the row's first tap; y: the first pixel's output at
- * channel c.  sw: the stride, and row3: whether filter rows are 3
- * undilated taps (nhwc_row3); both constants at the calls that matter, so
+ * channel c.  sw: the stride, and row3: whether the filter is 3x3 with
+ * undilated rows (nhwc_row3); both constants at the calls that matter, so
  * the pixels' window offsets are immediates. */
 I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
                           float *y, int c, int np, int nv, int sw, int row3)
@@ -226,30 +233,33 @@ I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
             acc[p][v] = b;
     }
     int slot = slot0;
-    for (int r = 0; r < sh->r; r++) {
-        const float *wr = win + (size_t)slot * nc->rs;
-        const float *fr = nc->fp + (size_t)r * sh->s * cp + c;
-        slot += sh->dh;
-        if (slot >= span)
-            slot -= span;
-        if (row3) {
-            nhwc_row3(acc, wr, nc->vs, fr, cp, np, nv, sw);
-            continue;
+    if (row3) { /* unrolled, so the compiler interleaves the three rows */
+        UNROLL
+        for (int r = 0; r < 3; r++) {
+            nhwc_row3(acc, win + (size_t)slot * nc->rs, nc->vs,
+                      nc->fp + (size_t)r * 3 * cp + c, cp, np, nv, sw);
+            slot = next_slot(slot, sh->dh, span);
         }
-        for (int s = 0; s < sh->s; s++) {
-            const float *ws = wr + (size_t)s * sh->dw * VL;
-            vf f[NHWC_NV];
-            UNROLL
-            for (int v = 0; v < NHWC_NV; v++)
-                f[v] = v < nv ? v_load(fr + s * cp + v * VL) : v_zero();
-            UNROLL
-            for (int v = 0; v < NHWC_NV; v++)
+    } else {
+        for (int r = 0; r < sh->r; r++) {
+            const float *wr = win + (size_t)slot * nc->rs;
+            const float *fr = nc->fp + (size_t)r * sh->s * cp + c;
+            slot = next_slot(slot, sh->dh, span);
+            for (int s = 0; s < sh->s; s++) {
+                const float *ws = wr + (size_t)s * sh->dw * VL;
+                vf f[NHWC_NV];
                 UNROLL
-                for (int p = 0; p < NHWC_PB; p++)
-                    if (p < np && v < nv)
-                        acc[p][v] = v_fma(v_load(ws + v * nc->vs +
-                                                 p * sw * VL),
-                                          f[v], acc[p][v]);
+                for (int v = 0; v < NHWC_NV; v++)
+                    f[v] = v < nv ? v_load(fr + s * cp + v * VL) : v_zero();
+                UNROLL
+                for (int v = 0; v < NHWC_NV; v++)
+                    UNROLL
+                    for (int p = 0; p < NHWC_PB; p++)
+                        if (p < np && v < nv)
+                            acc[p][v] = v_fma(v_load(ws + v * nc->vs +
+                                                     p * sw * VL),
+                                              f[v], acc[p][v]);
+            }
         }
     }
     UNROLL
@@ -309,13 +319,13 @@ I2W_INLINE void nhwc_band(const nhwc_ctx *nc, const float *x, float *win,
     }
 }
 
-/* nhwc_band with the stride a constant for strides 1 and 2, and the 3-tap
- * filter rows of MobileNet's 3x3 layers done by nhwc_row3. */
+/* nhwc_band with the stride a constant for strides 1 and 2, and the 3x3
+ * filters of MobileNet's layers done by nhwc_row3. */
 static void nhwc_band_any(const nhwc_ctx *nc, const float *x, float *win,
                           float *y, int n, int c0, int nv, int ho0, int hbn)
 {
     const i2w_shape *sh = &nc->cfg->sh;
-    const int row3 = sh->s == 3 && sh->dw == 1;
+    const int row3 = sh->r == 3 && sh->s == 3 && sh->dw == 1;
     if (row3 && sh->sw == 1)
         nhwc_band(nc, x, win, y, n, c0, nv, ho0, hbn, 1, 1);
     else if (row3 && sh->sw == 2)
