@@ -3,19 +3,21 @@
  * vectorize over the output channels of a group, so a depthwise layer
  * would fill one lane of a vector; this family puts other things in the
  * lanes:
- *   NHWC          channels: the window of a band of output rows is
- *                 [input row][column][channel block], the filter is
- *                 repacked at execute into [R][S][C padded] vectors;
+ *   NHWC          channels: the window is a ring of the (R-1)*dh+1 input
+ *                 rows one output row covers, each [channel vector]
+ *                 [column][VL] for a block of channels, so moving to the
+ *                 next output row copies only its sh new rows; the filter
+ *                 is repacked at execute into [R][S][C padded] vectors;
  *   NCHW, CHWN,   the flattened (output column, image) axis of one channel
  *   CHWN8         plane ("planar": an image column holds L = 1, N or 8
- *                 floats): the window of a band is [input row][phase]
- *                 [column][L], each row split by column phase modulo the
- *                 stride so the taps of a vector of outputs are one
- *                 contiguous load; filter taps are broadcast.
- * The window of a band of output rows holds the input rows they cover
- * once each, with the padding zeros materialized there only, so the
- * inner loops run without a bound test.  f32_im2win_dw.c is compiled once
- * per ISA; im2win_dw.c (ISA-neutral) plans and dispatches. */
+ *                 floats): the window of a band of output rows is
+ *                 [input row][phase][column][L], the rows they cover once
+ *                 each, split by column phase modulo the stride so the
+ *                 taps of a vector of outputs are one contiguous load;
+ *                 filter taps are broadcast.
+ * Windows hold the padding zeros, materialized there only, so the inner
+ * loops run without a bound test.  f32_im2win_dw.c is compiled once per
+ * ISA; im2win_dw.c (ISA-neutral) plans and dispatches. */
 #ifndef I2W_X86_IM2WIN_DW_H
 #define I2W_X86_IM2WIN_DW_H
 
@@ -31,7 +33,8 @@ typedef struct {
     int blocks;  /* image blocks: planes of one channel */
     int hb;      /* output rows per band */
     int bands;   /* ceil(ho / hb) */
-    int rows;    /* window rows of a full band */
+    int rows;    /* window rows: of a full band (planar), of the ring
+                    (NHWC) */
     int cols;    /* window columns (NHWC) or columns per phase (planar) */
     int cp;      /* NHWC: channels rounded up to the vector width */
     int cb;      /* NHWC: channels per block, a multiple of the width */
