@@ -114,18 +114,24 @@ static int band_rows(const i2w_shape *sh, int hbn)
 
 /* ------------------------------------------------------------------ NHWC */
 
-/* Channels [c, c + VL) of the filter as [R*S][cp] and of the bias as
- * [cp], zero past C, so every channel vector is a plain load: the taps of
- * VL channels of w ([C][R*S]) are gathered. */
+/* Channels [c0, c0 + nv*VL) of the filter as [R*S][nv*VL] and of the bias
+ * as [nv*VL], zero past C, so every channel vector is a plain load: the
+ * taps of VL channels of w ([C][R*S]) are gathered.  Each unit packs its
+ * own channels into its thread's part of the workspace, so no thread waits
+ * for the others' packing. */
 static void nhwc_pack(const i2w_dw_cfg *cfg, const float *w,
-                      const float *bias, float *fp, float *bp, int c)
+                      const float *bias, float *fp, float *bp, int c0, int nv)
 {
     const int taps = cfg->sh.r * cfg->sh.s;
-    const vm m = m_first(cfg->sh.c - c);
-    for (int t = 0; t < taps; t++)
-        v_store(fp + (size_t)t * cfg->cp + c,
-                v_gatherz(w + (size_t)c * taps + t, taps, m));
-    v_store(bp + c, bias ? v_loadz(bias + c, m) : v_zero());
+    const size_t ts = (size_t)nv * VL;
+    for (int v = 0; v < nv; v++) {
+        const int c = c0 + v * VL;
+        const vm m = m_first(cfg->sh.c - c);
+        for (int t = 0; t < taps; t++)
+            v_store(fp + t * ts + v * VL,
+                    v_gatherz(w + (size_t)c * taps + t, taps, m));
+        v_store(bp + v * VL, bias ? v_loadz(bias + c, m) : v_zero());
+    }
 }
 
 /* Input row hi of image n, channels [c0, c0 + nv*VL), as one window row
@@ -172,15 +178,17 @@ typedef struct {
     const i2w_dw_cfg *cfg;
     size_t vs;       /* window plane stride: next channel vector */
     size_t rs;       /* window row stride */
-    const float *fp; /* packed filter and bias */
+    const float *fp; /* packed filter and bias of channels [c0, ...) */
     const float *bp;
+    size_t ts;       /* packed filter tap stride */
+    int c0;
 } nhwc_ctx;
 
 /* One filter row of 3 undilated taps: each window column of the tile is
  * loaded once and feeds every pixel whose taps cover it (with stride 1, 9
  * loads for 21 FMAs of a vector, not 21). */
 I2W_INLINE void nhwc_row3(vf acc[NHWC_PB][NHWC_NV], const float *wr,
-                          size_t vs, const float *fr, size_t cp, int np,
+                          size_t vs, const float *fr, size_t ts, int np,
                           int nv, int sw)
 {
     vf f[3][NHWC_NV];
@@ -188,7 +196,7 @@ I2W_INLINE void nhwc_row3(vf acc[NHWC_PB][NHWC_NV], const float *wr,
     for (int s = 0; s < 3; s++)
         UNROLL
         for (int v = 0; v < NHWC_NV; v++)
-            f[s][v] = v < nv ? v_load(fr + s * cp + v * VL) : v_zero();
+            f[s][v] = v < nv ? v_load(fr + s * ts + v * VL) : v_zero();
     UNROLL
     for (int j = 0; j < (NHWC_PB - 1) * sw + 3; j++)
         UNROLL
@@ -222,12 +230,14 @@ I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
                           float *y, int c, int np, int nv, int sw, int row3)
 {
     const i2w_shape *sh = &nc->cfg->sh;
-    const size_t cp = (size_t)nc->cfg->cp;
+    const size_t ts = nc->ts;
+    const float *fc = nc->fp + (c - nc->c0); /* the tile's channels */
     const int span = nc->cfg->rows;
     vf acc[NHWC_PB][NHWC_NV];
     UNROLL
     for (int v = 0; v < NHWC_NV; v++) {
-        const vf b = v < nv ? v_load(nc->bp + c + v * VL) : v_zero();
+        const vf b = v < nv ? v_load(nc->bp + (c - nc->c0) + v * VL)
+                            : v_zero();
         UNROLL
         for (int p = 0; p < NHWC_PB; p++)
             acc[p][v] = b;
@@ -237,20 +247,20 @@ I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
         UNROLL
         for (int r = 0; r < 3; r++) {
             nhwc_row3(acc, win + (size_t)slot * nc->rs, nc->vs,
-                      nc->fp + (size_t)r * 3 * cp + c, cp, np, nv, sw);
+                      fc + (size_t)r * 3 * ts, ts, np, nv, sw);
             slot = next_slot(slot, sh->dh, span);
         }
     } else {
         for (int r = 0; r < sh->r; r++) {
             const float *wr = win + (size_t)slot * nc->rs;
-            const float *fr = nc->fp + (size_t)r * sh->s * cp + c;
+            const float *fr = fc + (size_t)r * sh->s * ts;
             slot = next_slot(slot, sh->dh, span);
             for (int s = 0; s < sh->s; s++) {
                 const float *ws = wr + (size_t)s * sh->dw * VL;
                 vf f[NHWC_NV];
                 UNROLL
                 for (int v = 0; v < NHWC_NV; v++)
-                    f[v] = v < nv ? v_load(fr + s * cp + v * VL) : v_zero();
+                    f[v] = v < nv ? v_load(fr + s * ts + v * VL) : v_zero();
                 UNROLL
                 for (int v = 0; v < NHWC_NV; v++)
                     UNROLL
@@ -343,39 +353,32 @@ static void nhwc_forward(const i2w_dw_cfg *cfg, const float *x,
                          float *ws, int threads)
 {
     const i2w_shape *sh = &cfg->sh;
-    float *fp = ws, *bp = ws + (size_t)sh->r * sh->s * cfg->cp;
-    float *wins = ws + cfg->filter_floats;
     const long units = (long)cfg->blocks * cfg->bands * cfg->cblocks;
     (void)threads;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel for num_threads(threads) schedule(static)
 #endif
-    {
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (int c = 0; c < cfg->cp; c += VL)
-            nhwc_pack(cfg, w, bias, fp, bp, c);
-        /* the loop's barrier: every unit sees the whole packed filter */
-        float *win = wins + (size_t)thread_id() * cfg->win_floats;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (long t = 0; t < units; t++) {
-            const int cblk = (int)(t % cfg->cblocks);
-            const int band = (int)(t / cfg->cblocks % cfg->bands);
-            const int n = (int)(t / cfg->cblocks / cfg->bands);
-            const int c0 = cblk * cfg->cb;
-            const int nv = min_int(cfg->cb, cfg->cp - c0) / VL;
-            const int ho0 = band * cfg->hb;
-            const nhwc_ctx nc = {.cfg = cfg,
-                                 .vs = (size_t)cfg->cols * VL,
-                                 .rs = (size_t)cfg->cols * nv * VL,
-                                 .fp = fp,
-                                 .bp = bp};
-            nhwc_band_any(&nc, x, win, y, n, c0, nv, ho0,
-                          min_int(cfg->hb, sh->ho - ho0));
-        }
+    for (long t = 0; t < units; t++) {
+        /* the thread's packed filter, its bias, then its window */
+        float *fp = ws + (size_t)thread_id() *
+                             (cfg->filter_floats + cfg->win_floats);
+        const int cblk = (int)(t % cfg->cblocks);
+        const int band = (int)(t / cfg->cblocks % cfg->bands);
+        const int n = (int)(t / cfg->cblocks / cfg->bands);
+        const int c0 = cblk * cfg->cb;
+        const int nv = min_int(cfg->cb, cfg->cp - c0) / VL;
+        const int ho0 = band * cfg->hb;
+        const nhwc_ctx nc = {.cfg = cfg,
+                             .vs = (size_t)cfg->cols * VL,
+                             .rs = (size_t)cfg->cols * nv * VL,
+                             .fp = fp,
+                             .bp = fp + (size_t)sh->r * sh->s * nv * VL,
+                             .ts = (size_t)nv * VL,
+                             .c0 = c0};
+        nhwc_pack(cfg, w, bias, fp, fp + (size_t)sh->r * sh->s * nv * VL, c0,
+                  nv);
+        nhwc_band_any(&nc, x, fp + cfg->filter_floats, y, n, c0, nv, ho0,
+                      min_int(cfg->hb, sh->ho - ho0));
     }
 }
 
@@ -565,7 +568,7 @@ void DW_FORWARD(const i2w_dw_cfg *cfg, const float *x, const float *w,
                 const float *bias, float *y, float *ws, int threads)
 {
     if (cfg->planar)
-        planar_forward(cfg, x, w, bias, y, ws + cfg->filter_floats, threads);
+        planar_forward(cfg, x, w, bias, y, ws, threads);
     else
         nhwc_forward(cfg, x, w, bias, y, ws, threads);
 }

@@ -73,8 +73,7 @@ static void plan_blocking(i2w_dw_cfg *cfg, int vl)
     set_bands(cfg, bands < sh->ho ? (int)bands : sh->ho);
     cfg->cols = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
     cfg->win_floats = line_floats((size_t)cfg->rows * cfg->cols * cfg->cb);
-    cfg->filter_floats =
-        line_floats((size_t)sh->r * sh->s * cfg->cp) + line_floats(cfg->cp);
+    cfg->filter_floats = line_floats((size_t)(sh->r * sh->s + 1) * cfg->cb);
 }
 
 static i2w_status dw_create(i2w_plan *plan, i2w_isa isa)
@@ -102,8 +101,8 @@ static i2w_status dw_create(i2w_plan *plan, i2w_isa isa)
                                   : i2w_x86_im2win_dw_forward_avx2;
     plan_blocking(&p->cfg, isa == I2W_ISA_AVX512 ? 16 : 8);
     const size_t bytes = sizeof(float) *
-                         (p->cfg.filter_floats +
-                          p->cfg.win_floats * (size_t)p->cfg.threads);
+                         (p->cfg.filter_floats + p->cfg.win_floats) *
+                         (size_t)p->cfg.threads;
     st = i2w_host_alloc(plan->ctx, &plan->workspace, bytes);
     if (st != I2W_OK) {
         i2w_host_free(plan->ctx, p);

@@ -41,7 +41,8 @@ typedef struct {
     int cblocks; /* NHWC: ceil(cp / cb); planar: C */
     int threads; /* windows in the workspace */
     size_t win_floats;    /* one thread's window */
-    size_t filter_floats; /* NHWC: packed filter and bias at the start */
+    size_t filter_floats; /* NHWC: one thread's packed filter and bias,
+                             before its window */
 } i2w_dw_cfg;
 
 /* y = depthwise conv(x, w) (+ bias) for cfg; ws: the plan's workspace;
