@@ -6,43 +6,61 @@
  * and CHWN8 transpose the channels of a group of images at once. */
 #include "x86/im2win_isa.h"
 
-/* NCHW: each channel's input row is contiguous, so blocks of I2W_VL
- * channels x I2W_VL columns are loaded along the rows and transposed into
- * the window's columns in registers. */
-static void window_cols_planar(const i2w_im2win_cfg *cfg, const float *src,
-                               int cbn, int lo, int hi, float *dst)
+/* NCHW: each channel's input row is contiguous, and a window column
+ * holds the R*cbn (tap row, channel) pairs of one output row contiguously,
+ * so blocks of I2W_VL pairs x I2W_VL columns are loaded along the input
+ * rows and transposed into the columns in registers.  Taking the pairs of
+ * all the tap rows at once, not the channels of one, keeps the vectors
+ * full when the chunk has few channels (C = 3: 3 useful lanes of 16).
+ * Input rows in the padding read as zeros; columns [lo, hi) are the
+ * input's.  xc is channel 0 of the chunk, h0 the input row of tap row 0. */
+static void window_cols_planar(const i2w_im2win_cfg *cfg, const float *xc,
+                               int h0, int cbn, int lo, int hi, float *dst)
 {
-    const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
-    for (int c0 = 0; c0 < cbn; c0 += I2W_VL) {
-        const int nc = cbn - c0 < I2W_VL ? cbn - c0 : I2W_VL;
-        const i2w_vmask mc = i2w_vmask_first(nc);
+    const i2w_shape *sh = &cfg->sh;
+    const int npairs = sh->r * cbn;
+    for (int p0 = 0; p0 < npairs; p0 += I2W_VL) {
+        const int np = npairs - p0 < I2W_VL ? npairs - p0 : I2W_VL;
+        const i2w_vmask mp = i2w_vmask_first(np);
+        /* the input row of each pair, NULL in the padding or past the
+         * pairs; shifted so that column j of the window is src[t][j] */
+        const float *src[I2W_VL];
+        for (int t = 0; t < I2W_VL; t++) {
+            const int r = (p0 + t) / cbn, c = (p0 + t) % cbn;
+            const int h = h0 + r * sh->dh;
+            src[t] = t < np && h >= 0 && h < sh->h
+                         ? xc + c * cfg->xs_c + h * cfg->xs_h - sh->pw
+                         : NULL;
+        }
         for (int j0 = lo; j0 < hi; j0 += I2W_VL) {
             const int nj = hi - j0 < I2W_VL ? hi - j0 : I2W_VL;
             const i2w_vmask mj = i2w_vmask_first(nj);
-            const float *s = src + c0 * cfg->xs_c + (j0 - cfg->sh.pw);
             i2w_vec v[I2W_VL];
-            I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
-                const float *st = s + t * cfg->xs_c;
-                v[t] = t >= nc        ? i2w_vzero()
-                       : nj == I2W_VL ? i2w_vload(st)
-                                      : i2w_vload_m(st, mj);
-            }
+            I2W_UNROLL for (int t = 0; t < I2W_VL; t++)
+                v[t] = !src[t]        ? i2w_vzero()
+                       : nj == I2W_VL ? i2w_vload(src[t] + j0)
+                                      : i2w_vload_m(src[t] + j0, mj);
             i2w_vtranspose(v);
             I2W_UNROLL for (int u = 0; u < I2W_VL; u++) {
                 if (u >= nj)
                     break;
-                i2w_vstore_m(dst + (j0 + u) * col + c0, mc, v[u]);
+                float *d = dst + (ptrdiff_t)(j0 + u) * npairs + p0;
+                if (np == I2W_VL)
+                    i2w_vstore(d, v[u]);
+                else
+                    i2w_vstore_m(d, mp, v[u]);
             }
         }
     }
 }
 
 /* Window columns [*lo, *hi) hold input columns [*lo - pw, *hi - pw) (none
- * when the input row is in the padding); zero the others, in each of the
- * nimg windows img_stride apart. */
+ * when the input row is in the padding); zero the others' run floats at
+ * the chunk's offset in their column (one tap row's cbn channels, or all
+ * R*cbn), in each of the nimg windows img_stride apart. */
 static void pad_columns(const i2w_im2win_cfg *cfg, int in_rows, int cbn,
-                        int nimg, ptrdiff_t img_stride, float *dst, int *lo,
-                        int *hi)
+                        int run, int nimg, ptrdiff_t img_stride, float *dst,
+                        int *lo, int *hi)
 {
     const i2w_shape *sh = &cfg->sh;
     const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
@@ -52,30 +70,24 @@ static void pad_columns(const i2w_im2win_cfg *cfg, int in_rows, int cbn,
         *hi = *lo;
     for (int i = 0; i < nimg; i++) {
         for (int j = 0; j < *lo; j++)
-            i2w_zero_floats(dst + i * img_stride + j * col, cbn);
+            i2w_zero_floats(dst + i * img_stride + j * col, run);
         for (int j = *hi; j < cfg->wp; j++)
-            i2w_zero_floats(dst + i * img_stride + j * col, cbn);
+            i2w_zero_floats(dst + i * img_stride + j * col, run);
     }
 }
 
-/* One window row (tap row r of one output row): wp columns, R*cbn apart,
- * of cbn channels each.  src is input row h of the chunk's first channel,
- * or NULL when h is in the padding. */
-static void window_row(const i2w_im2win_cfg *cfg, const float *src, int cbn,
-                       float *dst)
+/* NHWC, one window row (tap row r of one output row): wp columns, R*cbn
+ * apart, of cbn channels each, contiguous in x.  src is input row h of the
+ * chunk's first channel, or NULL when h is in the padding. */
+static void window_row_nhwc(const i2w_im2win_cfg *cfg, const float *src,
+                            int cbn, float *dst)
 {
     const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
     int lo, hi;
-    pad_columns(cfg, src != NULL, cbn, 1, 0, dst, &lo, &hi);
-    if (lo == hi)
-        return;
-    if (cfg->xs_c == 1) { /* NHWC: the chunk's channels are contiguous */
-        for (int j = lo; j < hi; j++)
-            i2w_copy_floats(dst + j * col, src + (j - cfg->sh.pw) * cfg->xs_w,
+    pad_columns(cfg, src != NULL, cbn, cbn, 1, 0, dst, &lo, &hi);
+    for (int j = lo; j < hi; j++)
+        i2w_copy_floats(dst + j * col, src + (j - cfg->sh.pw) * cfg->xs_w,
                         cbn);
-        return;
-    }
-    window_cols_planar(cfg, src, cbn, lo, hi, dst);
 }
 
 void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
@@ -87,14 +99,22 @@ void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
         int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
         const float *xc = xn + (ptrdiff_t)(g * sh->cg + c0) * cfg->xs_c;
         float *chunk = win + i2w_im2win_chunk_offset(cfg, rows, c0);
-        for (int row = 0; row < rows; row++)
+        for (int row = 0; row < rows; row++) {
+            const int h0 = (ho0 + row) * sh->sh - sh->ph;
+            float *dst = chunk + (size_t)row * cfg->wp * sh->r * cbn;
+            if (cfg->xs_c != 1) { /* NCHW: every tap row at once */
+                int lo, hi;
+                pad_columns(cfg, 1, cbn, sh->r * cbn, 1, 0, dst, &lo, &hi);
+                window_cols_planar(cfg, xc, h0, cbn, lo, hi, dst);
+                continue;
+            }
             for (int r = 0; r < sh->r; r++) {
-                int h = (ho0 + row) * sh->sh - sh->ph + r * sh->dh;
+                int h = h0 + r * sh->dh;
                 const float *src =
                     h >= 0 && h < sh->h ? xc + h * cfg->xs_h : NULL;
-                window_row(cfg, src, cbn,
-                           chunk + ((size_t)row * cfg->wp * sh->r + r) * cbn);
+                window_row_nhwc(cfg, src, cbn, dst + r * cbn);
             }
+        }
     }
 }
 
@@ -110,7 +130,8 @@ static void window_row_images(const i2w_im2win_cfg *cfg, const float *src,
     const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
     const int cpv = cfg->xs_w == nimg ? I2W_VL / nimg : 1;
     int lo, hi;
-    pad_columns(cfg, src != NULL, cbn, nimg, img_stride, dst, &lo, &hi);
+    pad_columns(cfg, src != NULL, cbn, cbn, nimg, img_stride, dst, &lo,
+                &hi);
     for (int c0 = 0; c0 < cbn && lo < hi; c0 += I2W_VL) {
         const int nc = cbn - c0 < I2W_VL ? cbn - c0 : I2W_VL;
         const i2w_vmask mc = i2w_vmask_first(nc);
