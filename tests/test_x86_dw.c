@@ -98,7 +98,8 @@ static i2w_status hand_create(hand_plan *hp, const i2w_shape *sh,
 }
 
 /* The family on isa with `threads` threads (and the context asking for
- * one more at execute, which the plan must not exceed) against want. */
+ * one more at execute, which the plan must not exceed) against want,
+ * given w at execute and then fixed by set_filter. */
 static void check_family(const i2w_shape *sh, i2w_isa isa, int threads,
                          const float *x, const float *w, const float *bias,
                          const float *want, const char *what)
@@ -119,6 +120,18 @@ static void check_family(const i2w_shape *sh, i2w_isa isa, int threads,
     ck_assert_msg(tu_compare_tensor(sh, 'y', y, want, sh->r * sh->s,
                                     label) == 0,
                   "%s: differs from the reference", label);
+    /* the filter fixed: a family that repacks it gets w == NULL after,
+     * as the front end passes it */
+    ck_assert_int_eq(i2w_x86_im2win_dw.set_filter(&hp.plan, w), I2W_OK);
+    ck_assert_int_eq(hp.plan.filter_packed, sh->layout == I2W_LAYOUT_NHWC);
+    tu_fill_nan(y, sh->y_elems);
+    st = i2w_x86_im2win_dw.execute(&hp.plan, x,
+                                   hp.plan.filter_packed ? NULL : w, bias, y);
+    ck_assert_msg(st == I2W_OK, "%s: execute after set_filter: %s", label,
+                  i2w_status_string(st));
+    ck_assert_msg(tu_compare_tensor(sh, 'y', y, want, sh->r * sh->s,
+                                    label) == 0,
+                  "%s: differs from the reference after set_filter", label);
     i2w_x86_im2win_dw.destroy(&hp.plan);
     free(y);
 }
@@ -276,6 +289,39 @@ START_TEST(test_backend)
                               0);
         }
         i2w_plan_destroy(plan);
+    }
+    /* a filter fixed with i2w_plan_set_filter, then a different one given
+     * explicitly (which replaces it), in every layout */
+    for (size_t li = 0; li < 4; li++) {
+        i2w_conv_desc dl = d;
+        dl.layout = layouts[li];
+        i2w_shape shl;
+        ck_assert_int_eq(i2w_shape_from_desc(&dl, &shl, msg, sizeof msg),
+                         I2W_OK);
+        float *xl = random_input(&shl, &st);
+        float *w2 = tu_alloc_random(shl.w_elems, &st);
+        float *yl = tu_alloc_nan(shl.y_elems), *wl = tu_alloc_nan(shl.y_elems);
+        i2w_plan *plan;
+        ck_assert_int_eq(i2w_plan_create(ctx, &dl, I2W_OP_FORWARD,
+                                         I2W_ALGO_IM2WIN, &plan),
+                         I2W_OK);
+        ck_assert_int_eq(i2w_plan_set_filter(plan, w), I2W_OK);
+        i2w_ref_forward(&shl, xl, w, NULL, wl);
+        ck_assert_int_eq(i2w_plan_execute(plan, xl, NULL, yl), I2W_OK);
+        ck_assert_uint_eq(tu_compare_tensor(&shl, 'y', yl, wl, 9,
+                                            "set_filter dw"),
+                          0);
+        i2w_ref_forward(&shl, xl, w2, NULL, wl);
+        tu_fill_nan(yl, shl.y_elems);
+        ck_assert_int_eq(i2w_plan_execute(plan, xl, w2, yl), I2W_OK);
+        ck_assert_uint_eq(tu_compare_tensor(&shl, 'y', yl, wl, 9,
+                                            "explicit after set_filter dw"),
+                          0);
+        i2w_plan_destroy(plan);
+        free(wl);
+        free(yl);
+        free(w2);
+        free(xl);
     }
     /* the one-shot call with bias */
     i2w_ref_forward(&sh, x, w, bias, want);

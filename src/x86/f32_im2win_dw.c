@@ -5,11 +5,9 @@
  * the band's outputs are computed from the window alone. */
 #include <immintrin.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "x86/im2win_dw.h"
+#include "x86/x86.h"
 
 #define I2W_INLINE static inline __attribute__((always_inline))
 /* complete unrolling over a register tile, so that its accumulators are
@@ -85,15 +83,6 @@ static int min_int(int a, int b) { return a < b ? a : b; }
 /* a / b rounded up, a >= 0, b > 0 */
 static int div_up(int a, int b) { return (a + b - 1) / b; }
 
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 /* Whether window row j of a band of hbn output rows is read by any tap:
  * with a stride or dilation above 1 some input rows never are, and their
  * copy is skipped. */
@@ -114,13 +103,13 @@ static int band_rows(const i2w_shape *sh, int hbn)
 
 /* ------------------------------------------------------------------ NHWC */
 
-/* Channels [c0, c0 + nv*VL) of the filter as [R*S][nv*VL] and of the bias
- * as [nv*VL], zero past C, so every channel vector is a plain load: the
- * taps of VL channels of w ([C][R*S]) are gathered.  Each unit packs its
- * own channels into its thread's part of the workspace, so no thread waits
- * for the others' packing. */
-static void nhwc_pack(const i2w_dw_cfg *cfg, const float *w,
-                      const float *bias, float *fp, float *bp, int c0, int nv)
+/* Channels [c0, c0 + nv*VL) of the filter as [R*S][nv*VL], zero past C,
+ * so every channel vector is a plain load: the taps of VL channels of w
+ * ([C][R*S]) are gathered.  Each unit packs its own channels into its
+ * thread's part of the workspace, so no thread waits for the others'
+ * packing (unless set_filter packed the whole filter once). */
+static void nhwc_pack(const i2w_dw_cfg *cfg, const float *w, float *fp,
+                      int c0, int nv)
 {
     const int taps = cfg->sh.r * cfg->sh.s;
     const size_t ts = (size_t)nv * VL;
@@ -130,7 +119,17 @@ static void nhwc_pack(const i2w_dw_cfg *cfg, const float *w,
         for (int t = 0; t < taps; t++)
             v_store(fp + t * ts + v * VL,
                     v_gatherz(w + (size_t)c * taps + t, taps, m));
-        v_store(bp + v * VL, bias ? v_loadz(bias + c, m) : v_zero());
+    }
+}
+
+/* Channels [c0, c0 + nv*VL) of the bias, zero past C or without bias. */
+static void nhwc_pack_bias(const i2w_dw_cfg *cfg, const float *bias,
+                           float *bp, int c0, int nv)
+{
+    for (int v = 0; v < nv; v++) {
+        const int c = c0 + v * VL;
+        v_store(bp + v * VL,
+                bias ? v_loadz(bias + c, m_first(cfg->sh.c - c)) : v_zero());
     }
 }
 
@@ -348,35 +347,40 @@ static void nhwc_band_any(const nhwc_ctx *nc, const float *x, float *win,
         nhwc_band(nc, x, win, y, n, c0, nv, ho0, hbn, sh->sw, 0);
 }
 
+/* w == NULL: the filter set_filter packed, at ws. */
 static void nhwc_forward(const i2w_dw_cfg *cfg, const float *x,
                          const float *w, const float *bias, float *y,
                          float *ws, int threads)
 {
     const i2w_shape *sh = &cfg->sh;
+    const float *packed = w ? NULL : ws;
+    float *areas = ws + cfg->packed_floats;
     const long units = (long)cfg->blocks * cfg->bands * cfg->cblocks;
     (void)threads;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
     for (long t = 0; t < units; t++) {
-        /* the thread's packed filter, its bias, then its window */
-        float *fp = ws + (size_t)thread_id() *
-                             (cfg->filter_floats + cfg->win_floats);
+        /* the thread's packed filter and bias, then its window */
+        float *fp = areas + (size_t)i2w_x86_thread() *
+                                (cfg->filter_floats + cfg->win_floats);
         const int cblk = (int)(t % cfg->cblocks);
         const int band = (int)(t / cfg->cblocks % cfg->bands);
         const int n = (int)(t / cfg->cblocks / cfg->bands);
         const int c0 = cblk * cfg->cb;
         const int nv = min_int(cfg->cb, cfg->cp - c0) / VL;
         const int ho0 = band * cfg->hb;
+        float *bp = fp + (size_t)sh->r * sh->s * nv * VL;
+        nhwc_pack_bias(cfg, bias, bp, c0, nv);
+        if (!packed)
+            nhwc_pack(cfg, w, fp, c0, nv);
         const nhwc_ctx nc = {.cfg = cfg,
                              .vs = (size_t)cfg->cols * VL,
                              .rs = (size_t)cfg->cols * nv * VL,
-                             .fp = fp,
-                             .bp = fp + (size_t)sh->r * sh->s * nv * VL,
-                             .ts = (size_t)nv * VL,
+                             .fp = packed ? packed + c0 : fp,
+                             .bp = bp,
+                             .ts = packed ? (size_t)cfg->cp : (size_t)nv * VL,
                              .c0 = c0};
-        nhwc_pack(cfg, w, bias, fp, fp + (size_t)sh->r * sh->s * nv * VL, c0,
-                  nv);
         nhwc_band_any(&nc, x, fp + cfg->filter_floats, y, n, c0, nv, ho0,
                       min_int(cfg->hb, sh->ho - ho0));
     }
@@ -536,7 +540,7 @@ static void planar_forward(const i2w_dw_cfg *cfg, const float *x,
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
     for (long t = 0; t < units; t++) {
-        float *win = wins + (size_t)thread_id() * cfg->win_floats;
+        float *win = wins + (size_t)i2w_x86_thread() * cfg->win_floats;
         const int band = (int)(t % cfg->bands);
         const int c = (int)(t / cfg->bands % sh->c);
         const int b = (int)(t / cfg->bands / sh->c);

@@ -52,7 +52,7 @@ static void plan_blocking(i2w_dw_cfg *cfg, int vl)
         cfg->cols = div_up(row, cfg->lanes) + (sh->s - 1) * sh->dw / sh->sw;
         cfg->win_floats = line_floats((size_t)cfg->rows * sh->sw * cfg->cols *
                                       cfg->lanes);
-        cfg->filter_floats = 0;
+        cfg->filter_floats = cfg->packed_floats = 0;
         return;
     }
     cfg->lanes = cfg->ncol = 1;
@@ -74,6 +74,7 @@ static void plan_blocking(i2w_dw_cfg *cfg, int vl)
     cfg->cols = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
     cfg->win_floats = line_floats((size_t)cfg->rows * cfg->cols * cfg->cb);
     cfg->filter_floats = line_floats((size_t)(sh->r * sh->s + 1) * cfg->cb);
+    cfg->packed_floats = line_floats((size_t)sh->r * sh->s * cfg->cp);
 }
 
 static i2w_status dw_create(i2w_plan *plan, i2w_isa isa)
@@ -100,9 +101,10 @@ static i2w_status dw_create(i2w_plan *plan, i2w_isa isa)
     p->fn = isa == I2W_ISA_AVX512 ? i2w_x86_im2win_dw_forward_avx512
                                   : i2w_x86_im2win_dw_forward_avx2;
     plan_blocking(&p->cfg, isa == I2W_ISA_AVX512 ? 16 : 8);
-    const size_t bytes = sizeof(float) *
+    const size_t bytes =
+        sizeof(float) * (p->cfg.packed_floats +
                          (p->cfg.filter_floats + p->cfg.win_floats) *
-                         (size_t)p->cfg.threads;
+                             (size_t)p->cfg.threads);
     st = i2w_host_alloc(plan->ctx, &plan->workspace, bytes);
     if (st != I2W_OK) {
         i2w_host_free(plan->ctx, p);
@@ -126,6 +128,24 @@ static i2w_status dw_execute(i2w_plan *plan, const float *x, const float *w,
     return I2W_OK;
 }
 
+/* A filter fixed for the coming executes: NHWC packs it once, here, as
+ * [R*S][cp] (zero past C), so the executes skip their gathers; the planar
+ * kernels read w as it is and need nothing. */
+static i2w_status dw_set_filter(i2w_plan *plan, const float *w)
+{
+    const i2w_dw_cfg *cfg = &((const dw_priv *)plan->priv)->cfg;
+    if (cfg->planar)
+        return I2W_OK;
+    const int taps = cfg->sh.r * cfg->sh.s;
+    float *packed = plan->workspace;
+    for (int t = 0; t < taps; t++)
+        for (int k = 0; k < cfg->cp; k++)
+            packed[(size_t)t * cfg->cp + k] =
+                k < cfg->sh.c ? w[(size_t)k * taps + t] : 0.0f;
+    plan->filter_packed = 1;
+    return I2W_OK;
+}
+
 static void dw_destroy(i2w_plan *plan)
 {
     i2w_host_free(plan->ctx, plan->workspace);
@@ -139,4 +159,5 @@ const i2w_x86_algo i2w_x86_im2win_dw = {
     .create = dw_create,
     .execute = dw_execute,
     .destroy = dw_destroy,
+    .set_filter = dw_set_filter,
 };

@@ -43,10 +43,13 @@ typedef struct {
     size_t win_floats;    /* one thread's window */
     size_t filter_floats; /* NHWC: one thread's packed filter and bias,
                              before its window */
+    size_t packed_floats; /* NHWC: the whole filter as [R*S][cp], packed
+                             once by set_filter, at the workspace's start */
 } i2w_dw_cfg;
 
 /* y = depthwise conv(x, w) (+ bias) for cfg; ws: the plan's workspace;
- * threads <= cfg->threads. */
+ * threads <= cfg->threads.  w == NULL: the filter packed by set_filter at
+ * the start of ws (NHWC). */
 typedef void (*i2w_dw_fn)(const i2w_dw_cfg *cfg, const float *x,
                           const float *w, const float *bias, float *y,
                           float *ws, int threads);
