@@ -98,6 +98,7 @@ static const int fixed[][14] = {
     {2, 80, 12, 12, 20, 11, 11, 1, 1, 1, 1, 1, 1, 1}, /* several chunks */
     {3, 10, 7, 7, 64, 5, 5, 1, 1, 4, 4, 1, 1, 2},    /* large padding */
     {20, 5, 6, 6, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1},    /* image groups split */
+    {2, 24, 11, 37, 40, 3, 2, 2, 1, 0, 0, 2, 1, 1},  /* NHWC read in place */
 };
 
 static i2w_conv_desc desc_of(const int *f, i2w_layout l)

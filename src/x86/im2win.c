@@ -127,7 +127,8 @@ static void thread_sizes(i2w_im2win_cfg *cfg)
                        channel_row_bytes(cfg);
     const size_t tile_width =
         (size_t)(bm ? div_up(cfg->nkp, cfg->kparts) : 1) * cfg->nr;
-    cfg->win_elems = (win / sizeof(float) + 15) / 16 * 16;
+    cfg->win_elems =
+        cfg->in_place ? 0 : (win / sizeof(float) + 15) / 16 * 16;
     cfg->tile_elems =
         sh->layout == I2W_LAYOUT_NHWC
             ? 0
@@ -162,6 +163,9 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->stream = sh->y_elems * sizeof(float) > I2W_IM2WIN_STREAM_BYTES;
     unit_blocking(cfg, isa->vl, threads);
     chunk_blocking(cfg);
+    cfg->in_place = sh->layout == I2W_LAYOUT_NHWC && sh->g == 1 &&
+                    cfg->cb == sh->cg && sh->dw == 1 && sh->ph == 0 &&
+                    sh->pw == 0;
     thread_sizes(cfg);
     strides(cfg);
 }
@@ -189,7 +193,8 @@ static int *pack_rows_table(const i2w_im2win_cfg *cfg, int *oom)
         for (int r = 0; r < R; r++)
             for (int s = 0; s < S; s++)
                 row[i2w_filter_offset(l, K, C, R, S, 0, c, r, s)] =
-                    R * S * c0 + (s * R + r) * cbn + (c - c0);
+                    R * S * c0 +
+                    (cfg->in_place ? r * S + s : s * R + r) * cbn + (c - c0);
     }
     return row;
 }

@@ -27,7 +27,8 @@
  * a CHWN tile, for one of `kparts` ranges of filter panels.
  *
  * The filter is packed at execute (the API hands the weights over only
- * then) into [group][panel][chunk][S][R][cb][panel width], panels of
+ * then) into [group][panel][chunk][S][R][cb][panel width] ([R][S] for
+ * in_place below), panels of
  * nv_max vectors of output channels, the last one zero-padded to whole
  * vectors, in plan-owned memory allocated at creation. */
 #ifndef I2W_X86_IM2WIN_H
@@ -50,6 +51,11 @@ typedef struct {
     int ng;     /* images per work unit (last may be less) */
     int kparts; /* work units splitting a group's panels */
     int wp;     /* window columns: (wo-1)*sw + (s-1)*dw + 1 */
+    /* NHWC, one group, one chunk, no padding, no column dilation: the
+     * input rows are the window ([column][channel], every tap in range),
+     * so none is built; a pixel's reduction is R runs of S*C floats, one
+     * per tap row, and the filter is packed in taps (r, s) order */
+    int in_place;
     int threads;       /* threads the workspace is sized for */
     int stream;        /* output too large to stay in cache: its final
                           stores bypass it */

@@ -21,9 +21,19 @@ static int panel_channels(const i2w_im2win_cfg *cfg, int kp)
 
 /* The window geometry of a chunk of cbn channels, for the micro-kernel:
  * without dilation the S tap columns of a pixel are adjacent in the
- * window, one run. */
-static void chunk_args(const i2w_shape *sh, int cbn, i2w_im2win_uk_args *args)
+ * window, one run; in x itself (cfg->in_place), the S*C floats of each
+ * tap row are. */
+static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
+                       i2w_im2win_uk_args *args)
 {
+    const i2w_shape *sh = &cfg->sh;
+    if (cfg->in_place) {
+        args->a_pix = sh->sw * cfg->xs_w;
+        args->nseg = sh->r;
+        args->run = sh->s * cbn;
+        args->a_seg = sh->dh * cfg->xs_h;
+        return;
+    }
     const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
     args->a_pix = sh->sw * col;
     args->nseg = sh->dw == 1 ? 1 : sh->s;
@@ -93,7 +103,8 @@ static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
 }
 
 /* NCHW, NHWC: filter panels [kp0, kp1) of group g for `rows` output rows
- * from ho0 of image n, the window of the group already built in win. */
+ * from ho0 of image n, the window of the group already built in win, or
+ * (cfg->in_place) win is image n of x. */
 static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                        const float *packed, const float *bias, float *y,
                        float *tile, int n, int g, int ho0, int rows, int kp0,
@@ -112,8 +123,14 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                                    .bias = bias ? bias + kabs : NULL};
         for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
             const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
-            const float *chunk = win + i2w_im2win_chunk_offset(cfg, rows, c0);
-            chunk_args(sh, cbn, &args);
+            const float *chunk =
+                cfg->in_place
+                    ? win + (ptrdiff_t)ho0 * sh->sh * cfg->xs_h
+                    : win + i2w_im2win_chunk_offset(cfg, rows, c0);
+            const ptrdiff_t row_len = cfg->in_place
+                                          ? (ptrdiff_t)sh->sh * cfg->xs_h
+                                          : (ptrdiff_t)cfg->wp * sh->r * cbn;
+            chunk_args(cfg, cbn, &args);
             args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
             args.first = c0 == 0;
             args.stream = nhwc && cfg->stream && c0 + cbn == sh->cg &&
@@ -121,7 +138,7 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                           sh->k % I2W_VL == 0;
             for (int row = 0; row < rows; row++)
                 row_tiles(cfg, &args,
-                          chunk + (ptrdiff_t)row * cfg->wp * sh->r * cbn,
+                          chunk + row * row_len,
                           c + (ptrdiff_t)row * sh->wo * args.ldc);
         }
         if (!nhwc)
@@ -190,7 +207,7 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
             I2W_IM2WIN_SYM(i2w_im2win_window_images)(cfg, xg, nimg, g, ho0,
                                                      rows, c0, cbn, win);
             i2w_im2win_uk_args args = {.ldc = ldt, .first = c0 == 0};
-            chunk_args(sh, cbn, &args);
+            chunk_args(cfg, cbn, &args);
             for (int kp = kp0; kp < kp1; kp++) {
                 const int kabs = g * sh->kg + kp * cfg->nr;
                 args.nk = panel_channels(cfg, kp);
@@ -253,6 +270,11 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
             }
             const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
                                                  sh->h, sh->w, n0, 0, 0, 0);
+            if (cfg->in_place) {
+                group_rows(cfg, xn, packed, bias, y, tile, n0, 0, ho0, rows,
+                           kp0, kp1);
+                continue;
+            }
             for (int g = 0; g < sh->g; g++) {
                 I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, ho0, rows,
                                                   win);
