@@ -4,6 +4,7 @@
  * rows): its window is built in the thread's part of the workspace, then
  * the band's outputs are computed from the window alone. */
 #include <immintrin.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "x86/im2win_dw.h"
@@ -427,13 +428,24 @@ static void planar_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
             const int hi = end > lo * sh->sw ? min_int(cols, div_up(end, sh->sw))
                                              : lo;
             float *d = wr + ph * pl;
+            const float *src = xr + (ptrdiff_t)(ph - sh->pw) * cfg->ncol;
+            const size_t step = (size_t)sh->sw * cfg->ncol;
             memset(d, 0, (size_t)lo * L * sizeof *d);
-            for (int col = lo; col < hi; col++) {
-                const float *src =
-                    xr + (size_t)(col * sh->sw + ph - sh->pw) * cfg->ncol;
-                for (int l = 0; l < L; l++)
-                    d[(size_t)col * L + l] = l < nreal ? src[l] : 0.0f;
-            }
+            if (L == 1) /* NCHW: a strided copy */
+                for (int col = lo; col < hi; col++)
+                    d[col] = src[col * step];
+            else if (L == 8 && nreal == 8) /* a CHWN8 block: 8 images */
+                for (int col = lo; col < hi; col++)
+                    _mm256_storeu_ps(d + (size_t)col * 8,
+                                     _mm256_loadu_ps(src + col * step));
+            else
+                for (int col = lo; col < hi; col++) {
+                    float *dc = d + (size_t)col * L;
+                    for (int l = 0; l < nreal; l++)
+                        dc[l] = src[col * step + l];
+                    for (int l = nreal; l < L; l++)
+                        dc[l] = 0.0f;
+                }
             memset(d + (size_t)hi * L, 0, (size_t)(cols - hi) * L * sizeof *d);
         }
     }
