@@ -72,26 +72,6 @@ static float *host_floats(size_t n)
     return p;
 }
 
-/* Random activation or filter; the CHWN8 batch padding lanes of an
- * activation are NaN, which must never reach a real output. */
-static float *input(const i2w_shape *sh, char which, size_t n,
-                    uint64_t *rng)
-{
-    float *p = host_floats(n);
-    tu_fill_random(p, n, rng);
-    if (which == 'w' || sh->layout != I2W_LAYOUT_CHWN8)
-        return p;
-    int c = which == 'x' ? sh->c : sh->k, h = which == 'x' ? sh->h : sh->ho;
-    int w = which == 'x' ? sh->w : sh->wo;
-    for (int b = sh->n; b < sh->nb; b++)
-        for (int i = 0; i < c; i++)
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                    p[i2w_act_offset(sh->layout, sh->nb, c, h, w, b, i, y,
-                                     x)] = NAN;
-    return p;
-}
-
 static float *to_device(const float *host, size_t n)
 {
     void *d = NULL;
@@ -152,7 +132,8 @@ static size_t check_op(const i2w_conv_desc *d, i2w_op op, i2w_algo algo,
              i2w_algo_name(algo), desc);
     size_t na = elems(&sh, t[0]), nb = elems(&sh, t[1]);
     size_t nout = elems(&sh, t[2]);
-    float *a = input(&sh, t[0], na, rng), *b = input(&sh, t[1], nb, rng);
+    float *a = tu_alloc_input(&sh, t[0], rng);
+    float *b = tu_alloc_input(&sh, t[1], rng);
     /* bias on every other forward check, so both paths run */
     float *bias = NULL;
     if (op == I2W_OP_FORWARD && (*rng & 1)) {
@@ -274,7 +255,7 @@ static void check_convert(int is_filter, i2w_layout from, i2w_layout to,
     ck_assert_int_eq(tu_shape(&dt, &stt), 0);
     char which = is_filter ? 'w' : 'x';
     size_t nf = elems(&sf, which), nt = elems(&stt, which);
-    float *src = input(&sf, which, nf, rng);
+    float *src = tu_alloc_input(&sf, which, rng);
     float *want = host_floats(nt), *got = host_floats(nt);
     tu_fill_nan(want, nt);
     float *dsrc = to_device(src, nf), *ddst = nan_device(nt);

@@ -12,8 +12,9 @@
 #include "common/layout.h"
 #include "config.h"
 #include "ref/ref.h"
+#include "testsuite.h"
 #include "testutil.h"
-#include "x86/x86.h"
+#include "testx86.h"
 
 static uint64_t seed;
 
@@ -122,19 +123,6 @@ static void sweep_desc(uint64_t *st, int kind, i2w_conv_desc *d)
 #define SWEEP_KINDS 8
 
 /* Random x, with the CHWN8 batch-padding lanes NaN: they must be ignored. */
-static float *random_input(const i2w_shape *sh, uint64_t *st)
-{
-    float *x = alloc_floats(sh->x_elems);
-    tu_fill_random(x, sh->x_elems, st);
-    for (int n = sh->n; n < sh->nb; n++)
-        for (int c = 0; c < sh->c; c++)
-            for (int h = 0; h < sh->h; h++)
-                for (int w = 0; w < sh->w; w++)
-                    x[i2w_act_offset(sh->layout, sh->nb, sh->c, sh->h, sh->w,
-                                     n, c, h, w)] = NAN;
-    return x;
-}
-
 /* Every real element of two outputs equal (CHWN8 padding lanes skipped). */
 static int identical_outputs(const i2w_shape *sh, const float *a,
                              const float *b)
@@ -151,36 +139,13 @@ static int identical_outputs(const i2w_shape *sh, const float *a,
     return 1;
 }
 
-/* A plan made by hand, so the family runs with the ISA given, not the one
- * the library would pick. */
-typedef struct {
-    i2w_context ctx;
-    i2w_plan plan;
-} hand_plan;
-
-static i2w_status hand_create(hand_plan *hp, const i2w_shape *sh,
-                              i2w_algo algo, const i2w_x86_algo *f,
-                              i2w_isa isa, int threads)
-{
-    memset(hp, 0, sizeof *hp);
-    hp->ctx.ops = &i2w_x86_backend;
-    hp->ctx.kind = I2W_BACKEND_X86;
-    hp->ctx.threads = threads;
-    hp->plan.ctx = &hp->ctx;
-    hp->plan.ops = &i2w_x86_backend;
-    hp->plan.shape = *sh;
-    hp->plan.op = I2W_OP_FORWARD;
-    hp->plan.algo = algo;
-    return f->create(&hp->plan, isa);
-}
-
 /* y of family f on isa with `threads` threads, NaN-poisoned first. */
 static float *run_family(const i2w_shape *sh, int fi, i2w_isa isa,
                          int threads, const float *x, const float *w,
                          const float *bias, const char *label)
 {
-    hand_plan hp;
-    i2w_status st = hand_create(&hp, sh, families[fi].algo,
+    tu_x86_plan hp;
+    i2w_status st = tu_x86_plan_create(&hp, sh, families[fi].algo,
                                 families[fi].family, isa, threads);
     ck_assert_msg(st == I2W_OK, "%s: create: %s (%s)", label,
                   i2w_status_string(st), hp.ctx.error);
@@ -211,7 +176,7 @@ START_TEST(test_sweep)
         tu_describe(&d, desc, sizeof desc);
         ck_assert_msg(i2w_shape_from_desc(&d, &sh, msg, sizeof msg) == I2W_OK,
                       "%s: %s", desc, msg);
-        float *x = random_input(&sh, &st);
+        float *x = tu_alloc_input(&sh, 'x', &st);
         float *w = alloc_floats(sh.w_elems);
         float *bias = alloc_floats((size_t)sh.k);
         tu_fill_random(w, sh.w_elems, &st);
@@ -260,8 +225,8 @@ START_TEST(test_decline)
     i2w_shape sh;
     char msg[256];
     ck_assert_int_eq(i2w_shape_from_desc(&d, &sh, msg, sizeof msg), I2W_OK);
-    hand_plan hp;
-    ck_assert_int_eq(hand_create(&hp, &sh, I2W_ALGO_IM2COL_GEMM,
+    tu_x86_plan hp;
+    ck_assert_int_eq(tu_x86_plan_create(&hp, &sh, I2W_ALGO_IM2COL_GEMM,
                                  &i2w_x86_im2col_gemm, i2w_cpu_isa(), 1),
                      I2W_ERR_UNSUPPORTED);
     ck_assert_ptr_null(hp.plan.workspace);
@@ -346,7 +311,7 @@ START_TEST(test_api)
     i2w_shape sh;
     char msg[256];
     ck_assert_int_eq(i2w_shape_from_desc(&d, &sh, msg, sizeof msg), I2W_OK);
-    float *x = random_input(&sh, &st), *w = alloc_floats(sh.w_elems);
+    float *x = tu_alloc_input(&sh, 'x', &st), *w = alloc_floats(sh.w_elems);
     float *dy = alloc_floats(sh.y_elems), *bias = alloc_floats(7);
     float *got = alloc_floats(sh.x_elems + sh.y_elems + sh.w_elems);
     float *want = alloc_floats(sh.x_elems + sh.y_elems + sh.w_elems);
@@ -418,9 +383,5 @@ int main(void)
         return 77;
     }
     seed = tu_seed();
-    SRunner *sr = srunner_create(x86_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(x86_suite());
 }

@@ -17,7 +17,7 @@
 #include "ref/ref.h"
 #include "testsuite.h"
 #include "testutil.h"
-#include "x86/x86.h"
+#include "testx86.h"
 
 static uint64_t seed;
 
@@ -64,39 +64,6 @@ static void case_desc(int i, uint64_t *st, i2w_conv_desc *d)
 
 /* Random x; the CHWN8 batch-padding lanes NaN: they must not leak into
  * real outputs. */
-static float *random_input(const i2w_shape *sh, uint64_t *st)
-{
-    float *x = tu_alloc_random(sh->x_elems, st);
-    for (int n = sh->n; n < sh->nb; n++)
-        for (int c = 0; c < sh->c; c++)
-            for (int h = 0; h < sh->h; h++)
-                for (int w = 0; w < sh->w; w++)
-                    x[i2w_act_offset(sh->layout, sh->nb, sh->c, sh->h, sh->w,
-                                     n, c, h, w)] = NAN;
-    return x;
-}
-
-/* A plan made by hand, so the family runs on the ISA given. */
-typedef struct {
-    i2w_context ctx;
-    i2w_plan plan;
-} hand_plan;
-
-static i2w_status hand_create(hand_plan *hp, const i2w_shape *sh,
-                              i2w_isa isa, int threads)
-{
-    memset(hp, 0, sizeof *hp);
-    hp->ctx.ops = &i2w_x86_backend;
-    hp->ctx.kind = I2W_BACKEND_X86;
-    hp->ctx.threads = threads;
-    hp->plan.ctx = &hp->ctx;
-    hp->plan.ops = &i2w_x86_backend;
-    hp->plan.shape = *sh;
-    hp->plan.op = I2W_OP_FORWARD;
-    hp->plan.algo = I2W_ALGO_IM2WIN;
-    return i2w_x86_im2win_dw.create(&hp->plan, isa);
-}
-
 /* The family on isa with `threads` threads (and the context asking for
  * one more at execute, which the plan must not exceed) against want,
  * given w at execute and then fixed by set_filter. */
@@ -108,8 +75,8 @@ static void check_family(const i2w_shape *sh, i2w_isa isa, int threads,
     snprintf(label, sizeof label, "%s %s threads=%d bias=%d (seed %llu)",
              i2w_isa_name(isa), what, threads, bias != NULL,
              (unsigned long long)seed);
-    hand_plan hp;
-    i2w_status st = hand_create(&hp, sh, isa, threads);
+    tu_x86_plan hp;
+    i2w_status st = tu_x86_plan_create(&hp, sh, I2W_ALGO_IM2WIN, &i2w_x86_im2win_dw, isa, threads);
     ck_assert_msg(st == I2W_OK, "%s: create: %s (%s)", label,
                   i2w_status_string(st), hp.ctx.error);
     float *y = tu_alloc_nan(sh->y_elems);
@@ -148,7 +115,7 @@ static void check_all(i2w_conv_desc d, int with_bias, uint64_t *seedp)
         tu_describe(&d, what, sizeof what);
         ck_assert_msg(i2w_shape_from_desc(&d, &sh, msg, sizeof msg) == I2W_OK,
                       "%s: %s", what, msg);
-        float *x = random_input(&sh, &st);
+        float *x = tu_alloc_input(&sh, 'x', &st);
         float *w = tu_alloc_random(sh.w_elems, &st);
         float *bias = with_bias ? tu_alloc_random((size_t)sh.k, &st) : NULL;
         float *want = tu_alloc_nan(sh.y_elems);
@@ -211,8 +178,8 @@ START_TEST(test_declines)
         char msg[256];
         ck_assert_int_eq(i2w_shape_from_desc(&descs[i], &sh, msg, sizeof msg),
                          I2W_OK);
-        hand_plan hp;
-        ck_assert_int_eq(hand_create(&hp, &sh, i2w_cpu_isa(), 1),
+        tu_x86_plan hp;
+        ck_assert_int_eq(tu_x86_plan_create(&hp, &sh, I2W_ALGO_IM2WIN, &i2w_x86_im2win_dw, i2w_cpu_isa(), 1),
                          I2W_ERR_UNSUPPORTED);
         ck_assert_ptr_null(hp.plan.workspace);
         ck_assert_ptr_null(hp.plan.priv);
@@ -242,8 +209,8 @@ START_TEST(test_workspace)
             char msg[256];
             ck_assert_int_eq(i2w_shape_from_desc(&d, &sh, msg, sizeof msg),
                              I2W_OK);
-            hand_plan hp;
-            ck_assert_int_eq(hand_create(&hp, &sh, i2w_cpu_isa(), 2), I2W_OK);
+            tu_x86_plan hp;
+            ck_assert_int_eq(tu_x86_plan_create(&hp, &sh, I2W_ALGO_IM2WIN, &i2w_x86_im2win_dw, i2w_cpu_isa(), 2), I2W_OK);
             bytes[i] = hp.plan.workspace_bytes;
             ck_assert_uint_gt(bytes[i], 0);
             i2w_x86_im2win_dw.destroy(&hp.plan);
@@ -269,7 +236,7 @@ START_TEST(test_backend)
     i2w_shape sh;
     char msg[256];
     ck_assert_int_eq(i2w_shape_from_desc(&d, &sh, msg, sizeof msg), I2W_OK);
-    float *x = random_input(&sh, &st), *w = tu_alloc_random(sh.w_elems, &st);
+    float *x = tu_alloc_input(&sh, 'x', &st), *w = tu_alloc_random(sh.w_elems, &st);
     float *bias = tu_alloc_random((size_t)sh.k, &st);
     float *want = tu_alloc_nan(sh.y_elems), *y = tu_alloc_nan(sh.y_elems);
     static const i2w_algo algos[] = {I2W_ALGO_IM2WIN, I2W_ALGO_AUTO};
@@ -298,7 +265,7 @@ START_TEST(test_backend)
         i2w_shape shl;
         ck_assert_int_eq(i2w_shape_from_desc(&dl, &shl, msg, sizeof msg),
                          I2W_OK);
-        float *xl = random_input(&shl, &st);
+        float *xl = tu_alloc_input(&shl, 'x', &st);
         float *w2 = tu_alloc_random(shl.w_elems, &st);
         float *yl = tu_alloc_nan(shl.y_elems), *wl = tu_alloc_nan(shl.y_elems);
         i2w_plan *plan;

@@ -216,6 +216,22 @@ float *tu_alloc_nan(size_t n)
     return p;
 }
 
+float *tu_alloc_input(const i2w_shape *sh, char which, uint64_t *state)
+{
+    float *p = tu_alloc_random(tu_tensor_elems(sh, which), state);
+    if (which == 'w')
+        return p;
+    int x = which == 'x';
+    int c = x ? sh->c : sh->k, h = x ? sh->h : sh->ho, w = x ? sh->w : sh->wo;
+    for (int n = sh->n; n < sh->nb; n++)
+        for (int i = 0; i < c; i++)
+            for (int r = 0; r < h; r++)
+                for (int q = 0; q < w; q++)
+                    p[i2w_act_offset(sh->layout, sh->nb, c, h, w, n, i, r,
+                                     q)] = NAN;
+    return p;
+}
+
 const char tu_op_tensors[3][3] = {
     {'x', 'w', 'y'}, {'y', 'w', 'x'}, {'x', 'y', 'w'}};
 

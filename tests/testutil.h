@@ -45,6 +45,10 @@ void tu_describe(const i2w_conv_desc *d, char *buf, size_t len);
  * random as tu_fill_random or NaN as tu_fill_nan; free() them. */
 float *tu_alloc_random(size_t n, uint64_t *state);
 float *tu_alloc_nan(size_t n);
+/* Tensor 'x', 'y' or 'w' of sh, random, with the CHWN8 batch-padding lanes
+ * of an activation set to NaN: a kernel must never let them reach a real
+ * output. */
+float *tu_alloc_input(const i2w_shape *sh, char which, uint64_t *state);
 
 /* The tensors (a, b, out) of each op, as tu_compare_tensor names them:
  * FORWARD x w y, BACKWARD_DATA y w x, BACKWARD_FILTER x y w. */
