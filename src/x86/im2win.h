@@ -26,11 +26,11 @@
  * channels or, when that gives too few units for the threads or too large
  * a CHWN tile, for one of `kparts` ranges of filter panels.
  *
- * The filter is packed at execute (the API hands the weights over only
- * then) into [group][panel][chunk][S][R][cb][panel width] ([R][S] for
- * in_place below), panels of
- * nv_max vectors of output channels, the last one zero-padded to whole
- * vectors, in plan-owned memory allocated at creation. */
+ * The filter is packed at execute, or once by set_filter, into
+ * [group][panel][chunk][S][R][cb][panel width] ([R][S] when x itself is
+ * the window, cfg->in_place), panels of nv_max vectors of output
+ * channels, the last one zero-padded to whole vectors, in plan-owned
+ * memory allocated at creation. */
 #ifndef I2W_X86_IM2WIN_H
 #define I2W_X86_IM2WIN_H
 
