@@ -99,6 +99,11 @@ static const int fixed[][14] = {
     {3, 10, 7, 7, 64, 5, 5, 1, 1, 4, 4, 1, 1, 2},    /* large padding */
     {20, 5, 6, 6, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1},    /* image groups split */
     {2, 24, 11, 37, 40, 3, 2, 2, 1, 0, 0, 2, 1, 1},  /* NHWC read in place */
+    /* windows of input rows skipping the rows between dilated taps, and
+     * of R rows per output row when a stride skips input rows */
+    {3, 7, 15, 13, 20, 3, 3, 1, 1, 2, 1, 2, 1, 1},   /* dilation h only */
+    {5, 9, 13, 9, 19, 1, 1, 3, 2, 0, 0, 1, 1, 1},    /* 1x1, stride 3 > R */
+    {2, 20, 17, 16, 24, 5, 3, 2, 1, 3, 1, 3, 1, 2},  /* 5x3, dil. h 3 */
 };
 
 static i2w_conv_desc desc_of(const int *f, i2w_layout l)

@@ -49,10 +49,11 @@ static int batch_minor(const i2w_shape *sh)
     return sh->layout == I2W_LAYOUT_CHWN || sh->layout == I2W_LAYOUT_CHWN8;
 }
 
-/* Window bytes of one input channel for one output row. */
-static size_t channel_row_bytes(const i2w_im2win_cfg *cfg)
+/* Window bytes per input channel of a work unit of hb output rows. */
+static size_t channel_bytes(const i2w_im2win_cfg *cfg, int hb)
 {
-    return (size_t)cfg->wp * cfg->sh.r * cfg->ng * sizeof(float);
+    return i2w_im2win_window_rows(cfg, hb) * cfg->wp * cfg->ng *
+           sizeof(float);
 }
 
 /* The work unit: images (ng), output rows (hb), parts of the panels. */
@@ -68,11 +69,19 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
     cfg->ng = !bm ? 1 : sh->n < block ? sh->n : block;
     const int ngroups = div_up(sh->n, cfg->ng);
 
-    /* rows: enough pixels per pass over the filter, within the window */
-    const size_t row_bytes = sh->cg * channel_row_bytes(cfg);
-    size_t hb = div_up(I2W_IM2WIN_UNIT_PIXELS, (size_t)sh->wo * cfg->ng);
-    if (!bm && hb > I2W_IM2WIN_WINDOW_BYTES / row_bytes)
-        hb = I2W_IM2WIN_WINDOW_BYTES / row_bytes;
+    /* rows: enough pixels per pass over the filter, within the window;
+     * a window of input rows when it holds no more rows than R per output
+     * row would (not when strided taps skip rows or dilation spreads a
+     * few output rows' taps far) */
+    int hb = div_up(I2W_IM2WIN_UNIT_PIXELS, (size_t)sh->wo * cfg->ng);
+    if (hb > sh->ho)
+        hb = sh->ho;
+    cfg->row_window = sh->dw == 1;
+    if (i2w_im2win_window_rows(cfg, hb) > (size_t)hb * sh->r)
+        cfg->row_window = 0;
+    while (!bm && hb > 1 &&
+           sh->cg * channel_bytes(cfg, hb) > I2W_IM2WIN_WINDOW_BYTES)
+        hb--;
     cfg->hb = balanced(sh->ho, hb);
     /* the tile of a CHWN/CHWN8 unit holds all its outputs: split the
      * channels until it fits in L2 */
@@ -107,7 +116,7 @@ static void chunk_blocking(i2w_im2win_cfg *cfg)
     size_t cb = I2W_IM2WIN_PANEL_BYTES /
                 ((size_t)sh->r * sh->s * cfg->nr * sizeof(float));
     const size_t win_cb =
-        I2W_IM2WIN_WINDOW_BYTES / (cfg->hb * channel_row_bytes(cfg));
+        I2W_IM2WIN_WINDOW_BYTES / channel_bytes(cfg, cfg->hb);
     if (batch_minor(sh) && cb > win_cb)
         cb = win_cb;
     /* whole 64-byte lines of channels per window column when it splits */
@@ -123,8 +132,8 @@ static void thread_sizes(i2w_im2win_cfg *cfg)
 {
     const i2w_shape *sh = &cfg->sh;
     const int bm = batch_minor(sh);
-    const size_t win = (size_t)cfg->hb * (bm ? cfg->cb : sh->cg) *
-                       channel_row_bytes(cfg);
+    const size_t win =
+        (size_t)(bm ? cfg->cb : sh->cg) * channel_bytes(cfg, cfg->hb);
     const size_t tile_width =
         (size_t)(bm ? div_up(cfg->nkp, cfg->kparts) : 1) * cfg->nr;
     cfg->win_elems =
@@ -166,6 +175,8 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->in_place = sh->layout == I2W_LAYOUT_NHWC && sh->g == 1 &&
                     cfg->cb == sh->cg && sh->dw == 1 && sh->ph == 0 &&
                     sh->pw == 0;
+    if (cfg->in_place)
+        cfg->row_window = 1;
     thread_sizes(cfg);
     strides(cfg);
 }
@@ -193,8 +204,7 @@ static int *pack_rows_table(const i2w_im2win_cfg *cfg, int *oom)
         for (int r = 0; r < R; r++)
             for (int s = 0; s < S; s++)
                 row[i2w_filter_offset(l, K, C, R, S, 0, c, r, s)] =
-                    R * S * c0 +
-                    (cfg->in_place ? r * S + s : s * R + r) * cbn + (c - c0);
+                    R * S * c0 + i2w_im2win_tap(cfg, r, s) * cbn + (c - c0);
     }
     return row;
 }

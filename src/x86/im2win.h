@@ -1,16 +1,23 @@
 /* im2win forward convolution on x86 (DESIGN.md, "im2win").
  *
- * One scheme serves the four layouts.  For each output row and group, the
- * R input rows its taps cover are copied into a window laid out
- *     [channel chunk][row][column][R][channels of the chunk]
- * (padding rows and columns written as zeros inside the window only), so
- * the reduction of output pixel wo over one chunk, taps (s, r, c), is one
- * contiguous run of S*R*cb floats starting at column wo*stride_w (with
- * dilation_w > 1: S runs of R*cb, dilation_w columns apart).  Every layout
- * is read into that window (NHWC by vector copies, the others by register
- * transposes), so one micro-kernel family, pixels x output channels in
- * registers, serves them all.  The window is per thread and covers only
- * the rows of one work unit.
+ * One scheme serves the four layouts.  For a block of output rows and a
+ * group, the input rows their taps cover are copied into a window laid
+ * out [channel chunk][input row][column][channels of the chunk] (padding
+ * rows and columns written as zeros inside the window only: the input is
+ * never padded), so the reduction of output pixel wo over one chunk, taps
+ * (r, s), is R contiguous runs of S*cb floats, one per tap row, starting
+ * at column wo*stride_w of input rows ho*stride_h + r*dilation_h.  Each
+ * input row is copied once per work unit however many output rows read
+ * it (R / stride_h of them), and NHWC input without padding is read in
+ * place (cfg->in_place).  Column dilation breaks the runs; then (and when
+ * the rows between strided taps are unused, stride_h > R) the window is
+ * built per output row instead, [chunk][output row][column][R][cb], and a
+ * pixel's reduction is one run of S*R*cb floats (S runs of R*cb with
+ * dilation_w > 1): cfg->row_window = 0.  Every layout is read into the
+ * window (NHWC by vector copies, the others by register transposes), so
+ * one micro-kernel family, pixels x output channels in registers, serves
+ * them all.  The window is per thread and covers only the rows of one
+ * work unit.
  *
  * The micro-kernel broadcasts one window element per pixel and multiplies
  * it with vectors of the packed filter, so output channels are the vector
@@ -27,8 +34,8 @@
  * a CHWN tile, for one of `kparts` ranges of filter panels.
  *
  * The filter is packed at execute, or once by set_filter, into
- * [group][panel][chunk][S][R][cb][panel width] ([R][S] when x itself is
- * the window, cfg->in_place), panels of nv_max vectors of output
+ * [group][panel][chunk][R][S][cb][panel width] ([S][R] without
+ * cfg->row_window: the order of the window), panels of nv_max vectors of output
  * channels, the last one zero-padded to whole vectors, in plan-owned
  * memory allocated at creation. */
 #ifndef I2W_X86_IM2WIN_H
@@ -51,10 +58,13 @@ typedef struct {
     int ng;     /* images per work unit (last may be less) */
     int kparts; /* work units splitting a group's panels */
     int wp;     /* window columns: (wo-1)*sw + (s-1)*dw + 1 */
+    /* the window holds input rows, a pixel's reduction is R runs of S*cb
+     * floats and the filter is packed in taps (r, s) order; else it holds
+     * R rows per output row and the taps are in (s, r) order */
+    int row_window;
     /* NHWC, one group, one chunk, no padding, no column dilation: the
      * input rows are the window ([column][channel], every tap in range),
-     * so none is built; a pixel's reduction is R runs of S*C floats, one
-     * per tap row, and the filter is packed in taps (r, s) order */
+     * so none is built (row_window is set too) */
     int in_place;
     int threads;       /* threads the workspace is sized for */
     int stream;        /* output too large to stay in cache: its final
@@ -117,12 +127,38 @@ static inline size_t i2w_im2win_packed_offset(const i2w_im2win_cfg *cfg,
                  (size_t)c0 * i2w_im2win_panel_width(cfg, kp));
 }
 
+/* Rows of wp columns of one channel in the window of `rows` output rows:
+ * the input rows they cover, or R per output row. */
+static inline size_t i2w_im2win_window_rows(const i2w_im2win_cfg *cfg,
+                                            int rows)
+{
+    const i2w_shape *sh = &cfg->sh;
+    return cfg->row_window ? (size_t)(rows - 1) * sh->sh +
+                                 (size_t)(sh->r - 1) * sh->dh + 1
+                           : (size_t)rows * sh->r;
+}
+
 /* Offset in a window of `rows` output rows of the chunk starting at input
  * channel c0 (every chunk before it is cb channels). */
 static inline size_t i2w_im2win_chunk_offset(const i2w_im2win_cfg *cfg,
                                              int rows, int c0)
 {
-    return (size_t)c0 * rows * cfg->wp * cfg->sh.r;
+    return (size_t)c0 * i2w_im2win_window_rows(cfg, rows) * cfg->wp;
+}
+
+/* Floats from one output row to the next in a window chunk of cbn
+ * channels. */
+static inline ptrdiff_t i2w_im2win_row_step(const i2w_im2win_cfg *cfg,
+                                            int cbn)
+{
+    return (ptrdiff_t)cfg->wp * cbn * (cfg->row_window ? cfg->sh.sh
+                                                       : cfg->sh.r);
+}
+
+/* Packed row of tap (r, s) among a chunk's R*S taps: the window's order. */
+static inline int i2w_im2win_tap(const i2w_im2win_cfg *cfg, int r, int s)
+{
+    return cfg->row_window ? r * cfg->sh.s + s : s * cfg->sh.r + r;
 }
 
 #endif /* I2W_X86_IM2WIN_H */

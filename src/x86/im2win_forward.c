@@ -20,18 +20,20 @@ static int panel_channels(const i2w_im2win_cfg *cfg, int kp)
 }
 
 /* The window geometry of a chunk of cbn channels, for the micro-kernel:
- * without dilation the S tap columns of a pixel are adjacent in the
- * window, one run; in x itself (cfg->in_place), the S*C floats of each
- * tap row are. */
+ * in a window of input rows (or x itself, cfg->in_place) the S*cbn floats
+ * of each tap row are one run; in a window of R rows per output row,
+ * without column dilation, all the taps of a pixel are. */
 static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
                        i2w_im2win_uk_args *args)
 {
     const i2w_shape *sh = &cfg->sh;
-    if (cfg->in_place) {
-        args->a_pix = sh->sw * cfg->xs_w;
+    if (cfg->row_window) {
+        const ptrdiff_t col = cfg->in_place ? cfg->xs_w : cbn;
+        const ptrdiff_t row = cfg->in_place ? cfg->xs_h : cfg->wp * cbn;
+        args->a_pix = sh->sw * col;
         args->nseg = sh->r;
         args->run = sh->s * cbn;
-        args->a_seg = sh->dh * cfg->xs_h;
+        args->a_seg = sh->dh * row;
         return;
     }
     const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
@@ -129,7 +131,7 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                     : win + i2w_im2win_chunk_offset(cfg, rows, c0);
             const ptrdiff_t row_len = cfg->in_place
                                           ? (ptrdiff_t)sh->sh * cfg->xs_h
-                                          : (ptrdiff_t)cfg->wp * sh->r * cbn;
+                                          : i2w_im2win_row_step(cfg, cbn);
             chunk_args(cfg, cbn, &args);
             args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
             args.first = c0 == 0;
@@ -203,7 +205,9 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
     for (int g = 0; g < sh->g; g++) {
         for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
             const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
-            const ptrdiff_t row_len = (ptrdiff_t)cfg->wp * sh->r * cbn;
+            const ptrdiff_t row_len = i2w_im2win_row_step(cfg, cbn);
+            const ptrdiff_t img_stride =
+                (ptrdiff_t)i2w_im2win_window_rows(cfg, rows) * cfg->wp * cbn;
             I2W_IM2WIN_SYM(i2w_im2win_window_images)(cfg, xg, nimg, g, ho0,
                                                      rows, c0, cbn, win);
             i2w_im2win_uk_args args = {.ldc = ldt, .first = c0 == 0};
@@ -216,7 +220,7 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
                 for (int i = 0; i < nimg; i++)
                     for (int row = 0; row < rows; row++)
                         row_tiles(cfg, &args,
-                                  win + (i * rows + row) * row_len,
+                                  win + i * img_stride + row * row_len,
                                   tile + ((ptrdiff_t)i * npix + row * sh->wo) *
                                              ldt + (kp - kp0) * cfg->nr);
             }

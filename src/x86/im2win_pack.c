@@ -1,8 +1,8 @@
 /* im2win filter packing (im2win.h), compiled once per ISA, in the order
  * the micro-kernel reads it: per panel of output channels and reduction
- * chunk, taps (s, r), then channels, then the panel's output channels as
- * whole vectors, the lanes past the last channel zero so they add
- * nothing. */
+ * chunk, taps (in the window's order, i2w_im2win_tap), then channels,
+ * then the panel's output channels as whole vectors, the lanes past the
+ * last channel zero so they add nothing. */
 #include "common/layout.h"
 #include "x86/im2win_isa.h"
 
@@ -20,7 +20,8 @@ static void pack_channel(const i2w_im2win_cfg *cfg, const float *w, int g,
             const float *src = w + i2w_filter_offset(sh->layout, sh->k, sh->cg,
                                                      sh->r, sh->s,
                                                      g * sh->kg, c, r, s);
-            const ptrdiff_t row = (ptrdiff_t)(s * sh->r + r) * cbn + c - c0;
+            const ptrdiff_t row =
+                (ptrdiff_t)i2w_im2win_tap(cfg, r, s) * cbn + c - c0;
             for (int kp = 0; kp < cfg->nkp; kp++) {
                 const int nrp = i2w_im2win_panel_width(cfg, kp);
                 const int nk = sh->kg - kp * cfg->nr < nrp

@@ -1,24 +1,27 @@
-/* im2win window construction (im2win.h), compiled once per ISA: per
- * output row, the R input rows its taps cover, column-major with the R
- * rows and then the chunk's channels innermost.  Rows and columns falling
- * in the padding are zeroed in the window; the input itself is never
- * padded.  NHWC copies channel runs, NCHW transposes channel rows, CHWN
- * and CHWN8 transpose the channels of a group of images at once. */
+/* im2win window construction (im2win.h), compiled once per ISA: the
+ * input rows of a work unit (cfg->row_window) or, per output row, the R
+ * input rows its taps cover, column-major with the chunk's channels (R
+ * rows, then channels) innermost.  Rows and columns falling in the
+ * padding are zeroed in the window; the input itself is never padded.
+ * NHWC copies channel runs, NCHW transposes channel rows, CHWN and CHWN8
+ * transpose the channels of a group of images at once. */
 #include "x86/im2win_isa.h"
 
 /* NCHW: each channel's input row is contiguous, and a window column
- * holds the R*cbn (tap row, channel) pairs of one output row contiguously,
- * so blocks of I2W_VL pairs x I2W_VL columns are loaded along the input
- * rows and transposed into the columns in registers.  Taking the pairs of
- * all the tap rows at once, not the channels of one, keeps the vectors
- * full when the chunk has few channels (C = 3: 3 useful lanes of 16).
- * Input rows in the padding read as zeros; columns [lo, hi) are the
- * input's.  xc is channel 0 of the chunk, h0 the input row of tap row 0. */
+ * holds the nrows*cbn (tap row, channel) pairs contiguously (one input
+ * row's channels, or the R tap rows' of one output row), so blocks of
+ * I2W_VL pairs x I2W_VL columns are loaded along the input rows and
+ * transposed into the columns in registers.  Taking the pairs of all the
+ * tap rows at once, not the channels of one, keeps the vectors full when
+ * the chunk has few channels (C = 3: 3 useful lanes of 16).  Input rows
+ * in the padding read as zeros; columns [lo, hi) are the input's.  xc is
+ * channel 0 of the chunk, h0 the input row of tap row 0. */
 static void window_cols_planar(const i2w_im2win_cfg *cfg, const float *xc,
-                               int h0, int cbn, int lo, int hi, float *dst)
+                               int h0, int nrows, int cbn, int lo, int hi,
+                               float *dst)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int npairs = sh->r * cbn;
+    const int npairs = nrows * cbn;
     for (int p0 = 0; p0 < npairs; p0 += I2W_VL) {
         const int np = npairs - p0 < I2W_VL ? npairs - p0 : I2W_VL;
         const i2w_vmask mp = i2w_vmask_first(np);
@@ -56,14 +59,14 @@ static void window_cols_planar(const i2w_im2win_cfg *cfg, const float *xc,
 
 /* Window columns [*lo, *hi) hold input columns [*lo - pw, *hi - pw) (none
  * when the input row is in the padding); zero the others' run floats at
- * the chunk's offset in their column (one tap row's cbn channels, or all
- * R*cbn), in each of the nimg windows img_stride apart. */
-static void pad_columns(const i2w_im2win_cfg *cfg, int in_rows, int cbn,
-                        int run, int nimg, ptrdiff_t img_stride, float *dst,
-                        int *lo, int *hi)
+ * dst's offset in their column (col floats apart: one tap row's cbn
+ * channels, or all R*cbn), in each of the nimg windows img_stride
+ * apart. */
+static void pad_columns(const i2w_im2win_cfg *cfg, int in_rows,
+                        ptrdiff_t col, int run, int nimg,
+                        ptrdiff_t img_stride, float *dst, int *lo, int *hi)
 {
     const i2w_shape *sh = &cfg->sh;
-    const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
     *lo = in_rows && sh->pw < cfg->wp ? sh->pw : cfg->wp;
     *hi = sh->pw + sh->w < cfg->wp ? sh->pw + sh->w : cfg->wp;
     if (*hi < *lo)
@@ -76,15 +79,15 @@ static void pad_columns(const i2w_im2win_cfg *cfg, int in_rows, int cbn,
     }
 }
 
-/* NHWC, one window row (tap row r of one output row): wp columns, R*cbn
- * apart, of cbn channels each, contiguous in x.  src is input row h of the
- * chunk's first channel, or NULL when h is in the padding. */
+/* NHWC, one window row (one input row, or tap row r of one output row):
+ * wp columns, col floats apart, of cbn channels each, contiguous in x.
+ * src is input row h of the chunk's first channel, or NULL when h is in
+ * the padding. */
 static void window_row_nhwc(const i2w_im2win_cfg *cfg, const float *src,
-                            int cbn, float *dst)
+                            int cbn, ptrdiff_t col, float *dst)
 {
-    const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
     int lo, hi;
-    pad_columns(cfg, src != NULL, cbn, cbn, 1, 0, dst, &lo, &hi);
+    pad_columns(cfg, src != NULL, col, cbn, 1, 0, dst, &lo, &hi);
     for (int j = lo; j < hi; j++)
         i2w_copy_floats(dst + j * col, src + (j - cfg->sh.pw) * cfg->xs_w,
                         cbn);
@@ -99,20 +102,39 @@ void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
         int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
         const float *xc = xn + (ptrdiff_t)(g * sh->cg + c0) * cfg->xs_c;
         float *chunk = win + i2w_im2win_chunk_offset(cfg, rows, c0);
+        if (cfg->row_window) {
+            const int nwr = (int)i2w_im2win_window_rows(cfg, rows);
+            for (int i = 0; i < nwr; i++) {
+                const int h = ho0 * sh->sh - sh->ph + i;
+                const int in = h >= 0 && h < sh->h;
+                float *dst = chunk + (size_t)i * cfg->wp * cbn;
+                if (cfg->xs_c != 1) {
+                    int lo, hi;
+                    pad_columns(cfg, in, cbn, cbn, 1, 0, dst, &lo, &hi);
+                    window_cols_planar(cfg, xc, h, 1, cbn, lo, hi, dst);
+                } else {
+                    window_row_nhwc(cfg, in ? xc + h * cfg->xs_h : NULL,
+                                    cbn, cbn, dst);
+                }
+            }
+            continue;
+        }
         for (int row = 0; row < rows; row++) {
             const int h0 = (ho0 + row) * sh->sh - sh->ph;
             float *dst = chunk + (size_t)row * cfg->wp * sh->r * cbn;
             if (cfg->xs_c != 1) { /* NCHW: every tap row at once */
                 int lo, hi;
-                pad_columns(cfg, 1, cbn, sh->r * cbn, 1, 0, dst, &lo, &hi);
-                window_cols_planar(cfg, xc, h0, cbn, lo, hi, dst);
+                pad_columns(cfg, 1, (ptrdiff_t)sh->r * cbn, sh->r * cbn, 1,
+                            0, dst, &lo, &hi);
+                window_cols_planar(cfg, xc, h0, sh->r, cbn, lo, hi, dst);
                 continue;
             }
             for (int r = 0; r < sh->r; r++) {
                 int h = h0 + r * sh->dh;
                 const float *src =
                     h >= 0 && h < sh->h ? xc + h * cfg->xs_h : NULL;
-                window_row_nhwc(cfg, src, cbn, dst + r * cbn);
+                window_row_nhwc(cfg, src, cbn, (ptrdiff_t)sh->r * cbn,
+                                dst + r * cbn);
             }
         }
     }
@@ -124,13 +146,12 @@ void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
  * group); I2W_VL channels of them are transposed into columns of each
  * image's window. */
 static void window_row_images(const i2w_im2win_cfg *cfg, const float *src,
-                              int nimg, int cbn, ptrdiff_t img_stride,
-                              float *dst)
+                              int nimg, int cbn, ptrdiff_t col,
+                              ptrdiff_t img_stride, float *dst)
 {
-    const ptrdiff_t col = (ptrdiff_t)cfg->sh.r * cbn;
     const int cpv = cfg->xs_w == nimg ? I2W_VL / nimg : 1;
     int lo, hi;
-    pad_columns(cfg, src != NULL, cbn, cbn, nimg, img_stride, dst, &lo,
+    pad_columns(cfg, src != NULL, col, cbn, nimg, img_stride, dst, &lo,
                 &hi);
     for (int c0 = 0; c0 < cbn && lo < hi; c0 += I2W_VL) {
         const int nc = cbn - c0 < I2W_VL ? cbn - c0 : I2W_VL;
@@ -163,13 +184,25 @@ void I2W_IM2WIN_SYM(i2w_im2win_window_images)(const i2w_im2win_cfg *cfg,
                                               int c0, int cbn, float *win)
 {
     const i2w_shape *sh = &cfg->sh;
-    const ptrdiff_t img_stride = (ptrdiff_t)rows * cfg->wp * sh->r * cbn;
+    const ptrdiff_t img_stride =
+        (ptrdiff_t)i2w_im2win_window_rows(cfg, rows) * cfg->wp * cbn;
     const float *xc = xg + (ptrdiff_t)(g * sh->cg + c0) * cfg->xs_c;
+    if (cfg->row_window) {
+        const int nwr = (int)i2w_im2win_window_rows(cfg, rows);
+        for (int i = 0; i < nwr; i++) {
+            const int h = ho0 * sh->sh - sh->ph + i;
+            const float *src = h >= 0 && h < sh->h ? xc + h * cfg->xs_h : NULL;
+            window_row_images(cfg, src, nimg, cbn, cbn, img_stride,
+                              win + (size_t)i * cfg->wp * cbn);
+        }
+        return;
+    }
     for (int row = 0; row < rows; row++)
         for (int r = 0; r < sh->r; r++) {
             int h = (ho0 + row) * sh->sh - sh->ph + r * sh->dh;
             const float *src = h >= 0 && h < sh->h ? xc + h * cfg->xs_h : NULL;
-            window_row_images(cfg, src, nimg, cbn, img_stride,
+            window_row_images(cfg, src, nimg, cbn, (ptrdiff_t)sh->r * cbn,
+                              img_stride,
                               win + ((size_t)row * cfg->wp * sh->r + r) * cbn);
         }
 }
