@@ -71,6 +71,12 @@ typedef struct {
                           stores bypass it */
     size_t win_elems;  /* window floats per thread */
     size_t tile_elems; /* accumulator tile floats per thread, 0 for NHWC */
+    /* NCHW streaming its output (cfg->stream): the tile transposed into
+     * [channel][pixel] rows of stage_pix floats, from which whole cache
+     * lines of y are streamed; the staging area follows the tile and
+     * tile_elems counts it */
+    size_t stage_off;
+    int stage_pix;
     /* activation strides of x and y in elements (layout.h) */
     ptrdiff_t xs_c, xs_h, xs_w;
     ptrdiff_t ys_k, ys_h, ys_w;

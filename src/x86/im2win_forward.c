@@ -76,13 +76,46 @@ static void store_output(const i2w_im2win_cfg *cfg, float *d, int n,
         i2w_vstore(d, v);
 }
 
+/* n floats from s to d, the cache lines of d that n covers whole streamed
+ * past the caches, the partial ones at either end (shared with the
+ * neighbouring work units) stored through them: a line must not mix the
+ * two kinds of store. */
+static void stream_floats(float *d, const float *s, int n)
+{
+    enum { LINE = 64 / sizeof(float) };
+    int head = (int)((LINE - (uintptr_t)d / sizeof(float) % LINE) % LINE);
+    if (head > n)
+        head = n;
+    int i = 0;
+    for (; i < head; i += I2W_VL) {
+        const int m = head - i < I2W_VL ? head - i : I2W_VL;
+        i2w_vstore_m(d + i, i2w_vmask_first(m),
+                     i2w_vload_m(s + i, i2w_vmask_first(m)));
+    }
+    i = head;
+    for (; i + LINE <= n; i += LINE)
+        I2W_UNROLL for (int v = 0; v < LINE; v += I2W_VL)
+            i2w_vstream(d + i + v, i2w_vload(s + i + v));
+    for (; i < n; i += I2W_VL) {
+        const int m = n - i < I2W_VL ? n - i : I2W_VL;
+        i2w_vstore_m(d + i, i2w_vmask_first(m),
+                     i2w_vload_m(s + i, i2w_vmask_first(m)));
+    }
+}
+
 /* NCHW: the tile's pixels (whole output rows) are contiguous in y for
  * each channel, so the tile is transposed in blocks of I2W_VL pixels x
- * I2W_VL channels. */
+ * I2W_VL channels, into y, or (stage not NULL) into the staging rows, from
+ * which each channel's run of y is streamed: the planes start anywhere
+ * in a cache line, so the transposed vectors do not fall on whole
+ * lines. */
 static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
-                              ptrdiff_t ldt, int nk, int npix, float *yk)
+                              ptrdiff_t ldt, int nk, int npix, float *stage,
+                              float *yk)
 {
-    /* channel blocks outermost: I2W_VL planes of y filled front to back */
+    const ptrdiff_t ds = stage ? cfg->stage_pix : cfg->ys_k;
+    float *dk = stage ? stage : yk;
+    /* channel blocks outermost: I2W_VL planes filled front to back */
     for (int k0 = 0; k0 < nk; k0 += I2W_VL)
         for (int p0 = 0; p0 < npix; p0 += I2W_VL) {
             const int np = npix - p0 < I2W_VL ? npix - p0 : I2W_VL;
@@ -95,13 +128,16 @@ static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
             I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
                 if (k0 + t >= nk)
                     break;
-                float *d = yk + (k0 + t) * cfg->ys_k + p0;
+                float *d = dk + (k0 + t) * ds + p0;
                 if (np == I2W_VL)
                     i2w_vstore(d, v[t]);
                 else
                     i2w_vstore_m(d, m, v[t]);
             }
         }
+    if (stage)
+        for (int k = 0; k < nk; k++)
+            stream_floats(yk + k * cfg->ys_k, stage + k * ds, npix);
 }
 
 /* NCHW, NHWC: filter panels [kp0, kp1) of group g for `rows` output rows
@@ -145,6 +181,7 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
         }
         if (!nhwc)
             tile_store_planar(cfg, tile, args.ldc, args.nk, rows * sh->wo,
+                              cfg->stream ? tile + cfg->stage_off : NULL,
                               yn + kabs * cfg->ys_k);
     }
 }

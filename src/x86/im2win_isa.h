@@ -200,7 +200,7 @@ I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
 /* CHWN, CHWN8: the windows of nimg images (xg points at the first one's
  * element (n,0,0,0), the others follow it in x) for output rows
  * [ho0, ho0 + rows) of group g, chunk [c0, c0 + cbn) only, one after the
- * other in win: [image][row][column][R][cbn]. */
+ * other in win: [image][window row][column][cbn] (im2win.h). */
 I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window_images)(
     const i2w_im2win_cfg *cfg, const float *xg, int nimg, int g, int ho0,
     int rows, int c0, int cbn, float *win);
