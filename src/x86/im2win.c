@@ -81,8 +81,9 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
     int hb = div_up(I2W_IM2WIN_UNIT_PIXELS, (size_t)sh->wo * cfg->ng);
     if (hb > sh->ho)
         hb = sh->ho;
-    cfg->row_window =
-        sh->dw == 1 && (size_t)sh->s * sh->cg >= I2W_IM2WIN_MIN_ROW_RUN;
+    cfg->row_window = sh->dw == 1 && (sh->layout == I2W_LAYOUT_NHWC ||
+                                      (size_t)sh->s * sh->cg >=
+                                          I2W_IM2WIN_MIN_ROW_RUN);
     if (i2w_im2win_window_rows(cfg, hb) > (size_t)hb * sh->r)
         cfg->row_window = 0;
     while (!bm && hb > 1 &&

@@ -88,6 +88,14 @@ static void window_row_nhwc(const i2w_im2win_cfg *cfg, const float *src,
 {
     int lo, hi;
     pad_columns(cfg, src != NULL, col, cbn, 1, 0, dst, &lo, &hi);
+    /* whole pixels packed alike in x and the window (a window of input
+     * rows of all the channels): one copy, however few the channels */
+    if (col == cbn && cfg->xs_w == cbn) {
+        if (hi > lo)
+            i2w_copy_floats(dst + lo * col, src + (lo - cfg->sh.pw) * cbn,
+                            (hi - lo) * cbn);
+        return;
+    }
     for (int j = lo; j < hi; j++)
         i2w_copy_floats(dst + j * col, src + (j - cfg->sh.pw) * cfg->xs_w,
                         cbn);
