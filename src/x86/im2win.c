@@ -195,15 +195,16 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
 
 /* cfg->pack_row for filters whose output channels are outermost: where
  * the element (c, r, s) of a panel's reduction lands, counted in packed
- * rows from the panel's start (chunk by chunk, taps (s, r), channels).
- * Returns NULL when the filter needs no table, or on out of memory. */
+ * rows from the panel's start (chunk by chunk, taps in the window's
+ * order, channels).  Returns NULL when the filter needs no table (output
+ * channels innermost, or bundled groups), or on out of memory. */
 static int *pack_rows_table(const i2w_im2win_cfg *cfg, int *oom)
 {
     const i2w_shape *sh = &cfg->sh;
     const i2w_layout l = sh->layout;
     const int K = sh->k, C = sh->cg, R = sh->r, S = sh->s;
     *oom = 0;
-    if (i2w_filter_offset(l, K, C, R, S, 1, 0, 0, 0) == 1)
+    if (cfg->gb > 1 || i2w_filter_offset(l, K, C, R, S, 1, 0, 0, 0) == 1)
         return NULL;
     int *row = malloc((size_t)C * R * S * sizeof *row);
     if (!row) {
@@ -219,6 +220,21 @@ static int *pack_rows_table(const i2w_im2win_cfg *cfg, int *oom)
                     R * S * c0 + i2w_im2win_tap(cfg, r, s) * cbn + (c - c0);
     }
     return row;
+}
+
+/* Groups per bundle (i2w_im2win_cfg.gb): the most that divide the groups
+ * and whose output channels fit one vector.  Bundling multiplies the
+ * FMAs by gb but fills the lanes gb times better, so the arithmetic is
+ * the same; the windows, passes and reductions are gb times fewer and
+ * longer (ResNeXt-50 32x4d 3x3 at 56, NHWC, batch 1, 1 thread: 1.15 ->
+ * 0.67 ms on Zen 5). */
+static int bundle_groups(const i2w_shape *sh, int vl)
+{
+    int gb = 1;
+    for (int d = 2; d <= sh->g && d * sh->kg <= vl; d++)
+        if (sh->g % d == 0)
+            gb = d;
+    return gb;
 }
 
 static void im2win_destroy(i2w_plan *plan)
@@ -255,6 +271,10 @@ static i2w_status im2win_create(i2w_plan *plan, i2w_isa isa)
                         "im2win: out of host memory");
     p->isa = kernels;
     p->cfg.sh = plan->shape;
+    p->cfg.gb = bundle_groups(&plan->shape, kernels->vl);
+    p->cfg.sh.g /= p->cfg.gb;
+    p->cfg.sh.cg *= p->cfg.gb;
+    p->cfg.sh.kg *= p->cfg.gb;
     choose_blocking(&p->cfg, kernels, plan->ctx->threads);
     plan->priv = p;
 

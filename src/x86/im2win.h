@@ -47,7 +47,15 @@
 
 /* Everything the per-ISA code needs, fixed at plan creation. */
 typedef struct {
+    /* the shape the kernels run: the plan's, with gb groups bundled into
+     * one (sh.g / gb groups of gb times the channels) */
     i2w_shape sh;
+    /* groups of the plan per bundle: groups of few output channels would
+     * leave most lanes of a vector idle and pay a window and a pass of
+     * short reductions per group, so gb of them run as one group whose
+     * filter is block-diagonal (zero between different groups' channels,
+     * packed by i2w_im2win_pack_item); 1 when not bundled */
+    int gb;
     int vl;     /* floats per vector */
     int mr;     /* most output pixels per micro-tile */
     int nr;     /* output channels per filter panel (nv_max vectors) */

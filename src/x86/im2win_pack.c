@@ -6,9 +6,29 @@
 #include "common/layout.h"
 #include "x86/im2win_isa.h"
 
-/* Filters with contiguous output channels (CHWN, CHWN8): input channel c
- * of group g.  Its R*S rows of output channels are read in order, each
- * cut into the panels' rows. */
+/* Panel row d of nrp floats, nk of them output channels kb.. of bundled
+ * group g, for input channel c of that group and tap (r, s): each the
+ * filter's element where the output and input channel belong to the same
+ * group of the plan, zero between groups and past nk. */
+static void pack_bundled_row(const i2w_im2win_cfg *cfg, const float *w,
+                             int g, int kb, int c, int r, int s, int nk,
+                             int nrp, float *d)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int cg = sh->cg / cfg->gb, kg = sh->kg / cfg->gb;
+    for (int j = 0; j < nrp; j++) {
+        const int k = kb + j;
+        d[j] = j < nk && k / kg == c / cg
+                   ? w[i2w_filter_offset(sh->layout, sh->k, cg, sh->r,
+                                         sh->s, g * sh->kg + k, c % cg, r,
+                                         s)]
+                   : 0.0f;
+    }
+}
+
+/* Filters with contiguous output channels (CHWN, CHWN8), and bundled
+ * groups in any layout: input channel c of group g.  Its R*S rows of
+ * output channels are read in order, each cut into the panels' rows. */
 static void pack_channel(const i2w_im2win_cfg *cfg, const float *w, int g,
                          int c, float *packed)
 {
@@ -17,9 +37,6 @@ static void pack_channel(const i2w_im2win_cfg *cfg, const float *w, int g,
     const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
     for (int r = 0; r < sh->r; r++)
         for (int s = 0; s < sh->s; s++) {
-            const float *src = w + i2w_filter_offset(sh->layout, sh->k, sh->cg,
-                                                     sh->r, sh->s,
-                                                     g * sh->kg, c, r, s);
             const ptrdiff_t row =
                 (ptrdiff_t)i2w_im2win_tap(cfg, r, s) * cbn + c - c0;
             for (int kp = 0; kp < cfg->nkp; kp++) {
@@ -29,7 +46,18 @@ static void pack_channel(const i2w_im2win_cfg *cfg, const float *w, int g,
                                    : nrp;
                 float *d = packed + i2w_im2win_packed_offset(cfg, g, kp, c0) +
                            row * nrp;
-                i2w_copy_floats(d, src + kp * cfg->nr, nk);
+                if (cfg->gb > 1) {
+                    pack_bundled_row(cfg, w, g, kp * cfg->nr, c, r, s, nk,
+                                     nrp, d);
+                    continue;
+                }
+                i2w_copy_floats(d,
+                                w + i2w_filter_offset(sh->layout, sh->k,
+                                                      sh->cg, sh->r, sh->s,
+                                                      g * sh->kg +
+                                                          kp * cfg->nr,
+                                                      c, r, s),
+                                nk);
                 i2w_zero_floats(d + nk, nrp - nk);
             }
         }
