@@ -105,6 +105,10 @@ static const int fixed[][14] = {
     {3, 24, 15, 13, 20, 3, 3, 1, 1, 2, 1, 2, 1, 1},  /* dilation h only */
     {5, 70, 13, 9, 19, 1, 1, 3, 2, 0, 0, 1, 1, 1},   /* 1x1, stride 3 > R */
     {2, 48, 17, 16, 24, 5, 3, 2, 1, 3, 1, 3, 1, 2},  /* 5x3, dil. h 3 */
+    /* bands of several blocks of rows, the window a ring of input rows
+     * that wraps (padding, stride and dilation in rows) */
+    {1, 24, 70, 66, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+    {1, 32, 121, 50, 18, 5, 3, 2, 1, 2, 1, 2, 1, 1},
     /* groups of few channels, bundled several to a vector */
     {3, 32, 9, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 8},   /* 8 groups 4 -> 4 */
     {2, 12, 7, 9, 18, 3, 3, 2, 1, 1, 0, 1, 1, 6},    /* 6 groups 2 -> 3 */

@@ -39,8 +39,12 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args)
     const float *b = args->b;
     const ptrdiff_t a_pix = args->a_pix;
     const int run = args->run;
+    int slot = args->seg0;
     for (int sg = 0; sg < args->nseg; sg++) {
-        const float *a = args->a + sg * args->a_seg;
+        const float *a = args->a + slot * args->a_seg;
+        slot += args->seg_step;
+        if (slot >= args->seg_wrap)
+            slot -= args->seg_wrap;
         for (int i = 0; i < run; i++) {
             i2w_vec bv[I2W_NV_MAX];
             I2W_UNROLL for (int v = 0; v < nv; v++)

@@ -114,6 +114,26 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
         cfg->hb = balanced(sh->ho, div_up(sh->ho, want));
 }
 
+/* Blocks of rows per work unit: a window of input rows keeps a band's
+ * rows from block to block, copying each input row once instead of once
+ * per block it serves, so blocks are grouped into bands while enough
+ * units are left for the dynamic schedule to even out the threads on a
+ * shared machine. */
+#define I2W_IM2WIN_UNITS_PER_THREAD 8
+static void band_blocking(i2w_im2win_cfg *cfg, int threads)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int blocks = div_up(sh->ho, cfg->hb);
+    cfg->nsub = 1;
+    if (!cfg->row_window || cfg->in_place)
+        return;
+    int bands = div_up((size_t)I2W_IM2WIN_UNITS_PER_THREAD * threads,
+                       (size_t)div_up(sh->n, cfg->ng) * cfg->kparts);
+    if (bands > blocks)
+        bands = blocks;
+    cfg->nsub = blocks / bands;
+}
+
 /* Input channels per reduction chunk: the filter chunk of a panel within
  * its budget; CHWN and CHWN8 build the window one chunk at a time, so the
  * window budget bounds the chunk too. */
@@ -189,6 +209,7 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
                     sh->pw == 0;
     if (cfg->in_place)
         cfg->row_window = 1;
+    band_blocking(cfg, threads);
     thread_sizes(cfg);
     strides(cfg);
 }

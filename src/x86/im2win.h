@@ -8,8 +8,9 @@
  * (r, s), is R contiguous runs of S*cb floats, one per tap row, starting
  * at column wo*stride_w of input rows ho*stride_h + r*dilation_h.  Each
  * input row is copied once per work unit however many output rows read
- * it (R / stride_h of them), and NHWC input without padding is read in
- * place (cfg->in_place).  Column dilation breaks the runs; then (and when
+ * it (R / stride_h of them) and kept in a ring from one block of output
+ * rows to the next of the same band (i2w_im2win_span), and NHWC input
+ * without padding is read in place (cfg->in_place).  Column dilation breaks the runs; then (and when
  * the rows between strided taps are unused, stride_h > R) the window is
  * built per output row instead, [chunk][output row][column][R][cb], and a
  * pixel's reduction is one run of S*R*cb floats (S runs of R*cb with
@@ -26,12 +27,13 @@
  * CHWN and CHWN8 into a tile of all the unit's images, stored as vectors
  * of images.
  *
- * A work unit is a block of `hb` output rows of one image (NCHW, NHWC:
- * window of all chunks, then panel after panel) or of `ng` images whose
- * outputs share cache lines (CHWN, CHWN8: chunk after chunk, the windows
- * of all the images, then every panel on every image), for all output
- * channels or, when that gives too few units for the threads or too large
- * a CHWN tile, for one of `kparts` ranges of filter panels.
+ * A work unit is a band of `nsub` blocks of `hb` output rows of one
+ * image (NCHW, NHWC: group by group, block by block, the window of all
+ * chunks, then panel after panel) or of `ng` images whose outputs share
+ * cache lines (CHWN, CHWN8: block by block, chunk after chunk, the
+ * windows of all the images, then every panel on every image), for all
+ * output channels or, when that gives too few units for the threads or
+ * too large a CHWN tile, for one of `kparts` ranges of filter panels.
  *
  * The filter is packed at execute, or once by set_filter, into
  * [group][panel][chunk][R][S][cb][panel width] ([S][R] without
@@ -62,7 +64,8 @@ typedef struct {
     int nkp;    /* filter panels per group */
     int kgp;    /* panel widths of one group summed */
     int cb;     /* input channels per reduction chunk (last may be less) */
-    int hb;     /* output rows per work unit (last may be less) */
+    int hb;     /* output rows per block (last may be less) */
+    int nsub;   /* blocks of hb rows per work unit (a band of rows) */
     int ng;     /* images per work unit (last may be less) */
     int kparts; /* work units splitting a group's panels */
     int wp;     /* window columns: (wo-1)*sw + (s-1)*dw + 1 */
@@ -152,13 +155,25 @@ static inline size_t i2w_im2win_window_rows(const i2w_im2win_cfg *cfg,
                            : (size_t)rows * sh->r;
 }
 
-/* Offset in a window of `rows` output rows of the chunk starting at input
- * channel c0 (every chunk before it is cb channels). */
+/* Offset in the window of the chunk starting at input channel c0 (every
+ * chunk before it is cb channels, each with room for hb output rows). */
 static inline size_t i2w_im2win_chunk_offset(const i2w_im2win_cfg *cfg,
-                                             int rows, int c0)
+                                             int c0)
 {
-    return (size_t)c0 * i2w_im2win_window_rows(cfg, rows) * cfg->wp;
+    return (size_t)c0 * i2w_im2win_window_rows(cfg, cfg->hb) * cfg->wp;
 }
+
+/* The rows of a window to build.  A window of input rows is a ring of
+ * window_rows(hb) slots: input row ho0*stride_h - pad_h + i goes to slot
+ * i % window_rows(hb), so a band of blocks of rows copies each input row
+ * once, each block adding the rows [from, to) it needs beyond the last
+ * one's.  A window per output row holds the R rows of each of `rows`
+ * output rows from ho0. */
+typedef struct {
+    int ho0;      /* the band's first output row, or the block's */
+    int rows;     /* per output row: output rows */
+    int from, to; /* ring: window rows to build */
+} i2w_im2win_span;
 
 /* Floats from one output row to the next in a window chunk of cbn
  * channels. */

@@ -6,6 +6,7 @@
 #include <omp.h>
 #endif
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "common/layout.h"
@@ -21,19 +22,23 @@ static int panel_channels(const i2w_im2win_cfg *cfg, int kp)
 
 /* The window geometry of a chunk of cbn channels, for the micro-kernel:
  * in a window of input rows (or x itself, cfg->in_place) the S*cbn floats
- * of each tap row are one run; in a window of R rows per output row,
- * without column dilation, all the taps of a pixel are. */
+ * of each tap row are one run, the tap rows dilation_h slots apart in the
+ * ring (or in x); in a window of R rows per output row, without column
+ * dilation, all the taps of a pixel are one run. */
 static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
                        i2w_im2win_uk_args *args)
 {
     const i2w_shape *sh = &cfg->sh;
     if (cfg->row_window) {
         const ptrdiff_t col = cfg->in_place ? cfg->xs_w : cbn;
-        const ptrdiff_t row = cfg->in_place ? cfg->xs_h : cfg->wp * cbn;
         args->a_pix = sh->sw * col;
         args->nseg = sh->r;
         args->run = sh->s * cbn;
-        args->a_seg = sh->dh * row;
+        args->a_seg = cfg->in_place ? cfg->xs_h : cfg->wp * cbn;
+        args->seg_step = sh->dh;
+        args->seg_wrap = cfg->in_place
+                             ? INT_MAX
+                             : (int)i2w_im2win_window_rows(cfg, cfg->hb);
         return;
     }
     const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
@@ -41,6 +46,24 @@ static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
     args->nseg = sh->dw == 1 ? 1 : sh->s;
     args->run = sh->dw == 1 ? sh->s * (int)col : (int)col;
     args->a_seg = sh->dw * col;
+    args->seg0 = 0;
+    args->seg_step = 1;
+    args->seg_wrap = INT_MAX;
+}
+
+/* Output row `rel` rows after the first of the window (chunk, cbn
+ * channels): where its first pixel's reduction starts, and in a window of
+ * input rows the slot of its first tap row (args->seg0). */
+static const float *window_row(const i2w_im2win_cfg *cfg,
+                               i2w_im2win_uk_args *args, const float *chunk,
+                               int cbn, int rel)
+{
+    if (!cfg->row_window)
+        return chunk + rel * i2w_im2win_row_step(cfg, cbn);
+    args->seg0 = rel * cfg->sh.sh;
+    if (!cfg->in_place)
+        args->seg0 %= args->seg_wrap;
+    return chunk;
 }
 
 /* The micro-tiles of one output row for the panel in args: a is the
@@ -141,12 +164,13 @@ static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
 }
 
 /* NCHW, NHWC: filter panels [kp0, kp1) of group g for `rows` output rows
- * from ho0 of image n, the window of the group already built in win, or
- * (cfg->in_place) win is image n of x. */
+ * from ho0 of image n, the window of the group, starting at output row
+ * ho_win, already built in win, or (cfg->in_place) win is image n of x
+ * (ho_win 0). */
 static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                        const float *packed, const float *bias, float *y,
-                       float *tile, int n, int g, int ho0, int rows, int kp0,
-                       int kp1)
+                       float *tile, int n, int g, int ho_win, int ho0,
+                       int rows, int kp0, int kp1)
 {
     const i2w_shape *sh = &cfg->sh;
     const int nhwc = sh->layout == I2W_LAYOUT_NHWC;
@@ -162,12 +186,8 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
         for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
             const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
             const float *chunk =
-                cfg->in_place
-                    ? win + (ptrdiff_t)ho0 * sh->sh * cfg->xs_h
-                    : win + i2w_im2win_chunk_offset(cfg, rows, c0);
-            const ptrdiff_t row_len = cfg->in_place
-                                          ? (ptrdiff_t)sh->sh * cfg->xs_h
-                                          : i2w_im2win_row_step(cfg, cbn);
+                cfg->in_place ? win
+                              : win + i2w_im2win_chunk_offset(cfg, c0);
             chunk_args(cfg, cbn, &args);
             args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
             args.first = c0 == 0;
@@ -176,7 +196,8 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                           sh->k % I2W_VL == 0;
             for (int row = 0; row < rows; row++)
                 row_tiles(cfg, &args,
-                          chunk + row * row_len,
+                          window_row(cfg, &args, chunk, cbn,
+                                     ho0 + row - ho_win),
                           c + (ptrdiff_t)row * sh->wo * args.ldc);
         }
         if (!nhwc)
@@ -221,52 +242,116 @@ static void tile_store_images(const i2w_im2win_cfg *cfg, const float *tile,
     }
 }
 
+/* The rows of the window to build for the block of `rows` output rows
+ * from ho0 in the band from ho_band: with `keep` (the window still holds
+ * the band's rows up to *built, which this updates) only those past
+ * them, else all of the block's. */
+static i2w_im2win_span block_span(const i2w_im2win_cfg *cfg, int ho_band,
+                                  int ho0, int rows, int keep, int *built)
+{
+    if (!cfg->row_window)
+        return (i2w_im2win_span){.ho0 = ho0, .rows = rows};
+    const int base = keep ? ho_band : ho0;
+    i2w_im2win_span sp = {
+        .ho0 = base,
+        .rows = rows,
+        .from = keep ? *built : 0,
+        .to = (ho0 - base) * cfg->sh.sh +
+              (int)i2w_im2win_window_rows(cfg, rows)};
+    *built = sp.to;
+    return sp;
+}
+
 /* A CHWN/CHWN8 work unit: images [n0, n0 + nimg), which share the cache
- * lines of y, output rows [ho0, ho0 + rows), filter panels [kp0, kp1) of
- * every group.  Chunk by chunk, the windows of all the images are built
- * together (each line of x read once) and each filter chunk serves every
- * image; the partial sums wait in the tile, stored once per group. */
+ * lines of y, output rows [ho_a, ho_b) block by block, filter panels
+ * [kp0, kp1) of every group.  Chunk by chunk, the windows of all the
+ * images are built together (each line of x read once) and each filter
+ * chunk serves every image; the partial sums wait in the tile, stored
+ * once per group and block.  With one group and one chunk the window
+ * keeps the band's rows from block to block. */
 static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
                         const float *packed, const float *bias, float *y,
-                        float *win, float *tile, int n0, int nimg, int ho0,
-                        int rows, int kp0, int kp1)
+                        float *win, float *tile, int n0, int nimg, int ho_a,
+                        int ho_b, int kp0, int kp1)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int npix = rows * sh->wo;
     const ptrdiff_t ldt = (ptrdiff_t)(kp1 - kp0 - 1) * cfg->nr +
                           i2w_im2win_panel_width(cfg, kp1 - 1);
     const float *xg = x + i2w_act_offset(sh->layout, sh->nb, sh->c, sh->h,
                                          sh->w, n0, 0, 0, 0);
-    float *yg = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
-                                   n0, 0, ho0, 0);
-    for (int g = 0; g < sh->g; g++) {
-        for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
-            const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
-            const ptrdiff_t row_len = i2w_im2win_row_step(cfg, cbn);
-            const ptrdiff_t img_stride =
-                (ptrdiff_t)i2w_im2win_window_rows(cfg, rows) * cfg->wp * cbn;
-            I2W_IM2WIN_SYM(i2w_im2win_window_images)(cfg, xg, nimg, g, ho0,
-                                                     rows, c0, cbn, win);
-            i2w_im2win_uk_args args = {.ldc = ldt, .first = c0 == 0};
-            chunk_args(cfg, cbn, &args);
-            for (int kp = kp0; kp < kp1; kp++) {
-                const int kabs = g * sh->kg + kp * cfg->nr;
-                args.nk = panel_channels(cfg, kp);
-                args.bias = bias ? bias + kabs : NULL;
-                args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
-                for (int i = 0; i < nimg; i++)
-                    for (int row = 0; row < rows; row++)
-                        row_tiles(cfg, &args,
-                                  win + i * img_stride + row * row_len,
-                                  tile + ((ptrdiff_t)i * npix + row * sh->wo) *
-                                             ldt + (kp - kp0) * cfg->nr);
+    const int keep = sh->g == 1 && cfg->cb >= sh->cg;
+    int built = 0;
+    for (int ho0 = ho_a; ho0 < ho_b; ho0 += cfg->hb) {
+        const int rows = ho_b - ho0 < cfg->hb ? ho_b - ho0 : cfg->hb;
+        const int npix = rows * sh->wo;
+        float *yg = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho,
+                                       sh->wo, n0, 0, ho0, 0);
+        for (int g = 0; g < sh->g; g++) {
+            for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
+                const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
+                const ptrdiff_t img_stride =
+                    (ptrdiff_t)i2w_im2win_window_rows(cfg, cfg->hb) *
+                    cfg->wp * cbn;
+                const i2w_im2win_span sp =
+                    block_span(cfg, ho_a, ho0, rows, keep, &built);
+                I2W_IM2WIN_SYM(i2w_im2win_window_images)(cfg, xg, nimg, g,
+                                                         c0, cbn, &sp, win);
+                i2w_im2win_uk_args args = {.ldc = ldt, .first = c0 == 0};
+                chunk_args(cfg, cbn, &args);
+                for (int kp = kp0; kp < kp1; kp++) {
+                    const int kabs = g * sh->kg + kp * cfg->nr;
+                    args.nk = panel_channels(cfg, kp);
+                    args.bias = bias ? bias + kabs : NULL;
+                    args.b =
+                        packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
+                    for (int i = 0; i < nimg; i++)
+                        for (int row = 0; row < rows; row++)
+                            row_tiles(cfg, &args,
+                                      window_row(cfg, &args,
+                                                 win + i * img_stride, cbn,
+                                                 ho0 + row - sp.ho0),
+                                      tile +
+                                          ((ptrdiff_t)i * npix +
+                                           row * sh->wo) * ldt +
+                                          (kp - kp0) * cfg->nr);
+                }
             }
+            const int k0 = kp0 * cfg->nr;
+            const int nk = sh->kg - k0 < kp1 * cfg->nr - k0
+                               ? sh->kg - k0
+                               : kp1 * cfg->nr - k0;
+            tile_store_images(cfg, tile, ldt, nimg, nk, rows,
+                              yg + (g * sh->kg + k0) * cfg->ys_k);
         }
-        const int k0 = kp0 * cfg->nr;
-        const int nk = sh->kg - k0 < kp1 * cfg->nr - k0 ? sh->kg - k0
-                                                         : kp1 * cfg->nr - k0;
-        tile_store_images(cfg, tile, ldt, nimg, nk, rows,
-                          yg + (g * sh->kg + k0) * cfg->ys_k);
+    }
+}
+
+/* An NCHW/NHWC work unit: image n, output rows [ho_a, ho_b) block by
+ * block, filter panels [kp0, kp1), group after group (the window of a
+ * group keeps the band's rows from block to block). */
+static void unit_rows(const i2w_im2win_cfg *cfg, const float *x,
+                      const float *packed, const float *bias, float *y,
+                      float *win, float *tile, int n, int ho_a, int ho_b,
+                      int kp0, int kp1)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c, sh->h,
+                                         sh->w, n, 0, 0, 0);
+    for (int g = 0; g < (cfg->in_place ? 1 : sh->g); g++) {
+        int built = 0;
+        for (int ho0 = ho_a; ho0 < ho_b; ho0 += cfg->hb) {
+            const int rows = ho_b - ho0 < cfg->hb ? ho_b - ho0 : cfg->hb;
+            if (cfg->in_place) {
+                group_rows(cfg, xn, packed, bias, y, tile, n, 0, 0, ho0,
+                           rows, kp0, kp1);
+                continue;
+            }
+            const i2w_im2win_span sp =
+                block_span(cfg, ho_a, ho0, rows, 1, &built);
+            I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, &sp, win);
+            group_rows(cfg, win, packed, bias, y, tile, n, g, sp.ho0, ho0,
+                       rows, kp0, kp1);
+        }
     }
 }
 
@@ -277,9 +362,10 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
     const i2w_shape *sh = &cfg->sh;
     /* w = NULL: packed already holds the filter (pack() below) */
     const int pack_items = w ? I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg) : 0;
-    const int nhb = (sh->ho + cfg->hb - 1) / cfg->hb;
+    const int band = cfg->hb * cfg->nsub;
+    const int nbands = (sh->ho + band - 1) / band;
     const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
-    const int units = nhb * ngroups * cfg->kparts;
+    const int units = nbands * ngroups * cfg->kparts;
 #ifndef _OPENMP
     (void)threads; /* built without OpenMP: one thread */
 #endif
@@ -296,32 +382,20 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
             I2W_IM2WIN_SYM(i2w_im2win_pack_item)(cfg, w, i, packed);
 #pragma omp for schedule(dynamic)
         for (int u = 0; u < units; u++) {
-            /* unit = (row block, image group, part of the panels) */
+            /* unit = (band of rows, image group, part of the panels) */
             const int kq = u % cfg->kparts, v = u / cfg->kparts;
-            const int ho0 = v / ngroups * cfg->hb, n0 = v % ngroups * cfg->ng;
+            const int ho_a = v / ngroups * band, n0 = v % ngroups * cfg->ng;
+            const int ho_b = sh->ho - ho_a < band ? sh->ho : ho_a + band;
             const int kp0 = kq * cfg->nkp / cfg->kparts,
                       kp1 = (kq + 1) * cfg->nkp / cfg->kparts;
-            const int rows = sh->ho - ho0 < cfg->hb ? sh->ho - ho0 : cfg->hb;
             const int n1 = sh->n - n0 < cfg->ng ? sh->n : n0 + cfg->ng;
             if (sh->layout == I2W_LAYOUT_CHWN ||
-                sh->layout == I2W_LAYOUT_CHWN8) {
+                sh->layout == I2W_LAYOUT_CHWN8)
                 unit_images(cfg, x, packed, bias, y, win, tile, n0, n1 - n0,
-                            ho0, rows, kp0, kp1);
-                continue;
-            }
-            const float *xn = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
-                                                 sh->h, sh->w, n0, 0, 0, 0);
-            if (cfg->in_place) {
-                group_rows(cfg, xn, packed, bias, y, tile, n0, 0, ho0, rows,
-                           kp0, kp1);
-                continue;
-            }
-            for (int g = 0; g < sh->g; g++) {
-                I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, ho0, rows,
-                                                  win);
-                group_rows(cfg, win, packed, bias, y, tile, n0, g, ho0, rows,
-                           kp0, kp1);
-            }
+                            ho_a, ho_b, kp0, kp1);
+            else
+                unit_rows(cfg, x, packed, bias, y, win, tile, n0, ho_a, ho_b,
+                          kp0, kp1);
         }
         /* order the streamed stores before the threads join */
         _mm_sfence();

@@ -163,13 +163,16 @@ i2w_vtranspose(i2w_vec r[I2W_VL])
 
 /* One micro-tile: mr output pixels x nv vectors of output channels.
  * Pixel p's reduction is nseg segments of run contiguous window floats,
- * the first at a + p*a_pix, the others a_seg apart; the packed filter
- * holds one row of nv vectors per reduction step.  The tile lands at
- * c[p*ldc + j] for the nk < = nv*I2W_VL valid channels j. */
+ * segment i at a + p*a_pix + slot_i*a_seg, where slot_0 = seg0 and each
+ * next slot is seg_step further, modulo seg_wrap (the rows of a ring
+ * window; a wrap no slot reaches otherwise); the packed filter holds one
+ * row of nv vectors per reduction step.  The tile lands at c[p*ldc + j]
+ * for the nk <= nv*I2W_VL valid channels j. */
 typedef struct {
     const float *a;
     ptrdiff_t a_pix, a_seg;
     int nseg, run;
+    int seg0, seg_step, seg_wrap;
     const float *b;
     float *c;
     ptrdiff_t ldc;
@@ -189,21 +192,21 @@ typedef void (*i2w_im2win_ukernel)(const i2w_im2win_uk_args *args);
 extern I2W_HIDDEN const i2w_im2win_ukernel
     I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX][I2W_MR_MAX];
 
-/* NCHW, NHWC: fill win (cfg->win_elems floats) with the window of output
- * rows [ho0, ho0 + rows) of group g; xn points at image n's element
+/* NCHW, NHWC: build the rows sp names of the window of group g in win
+ * (cfg->win_elems floats, every chunk); xn points at image n's element
  * (n,0,0,0). */
 I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
                                                   const float *xn, int g,
-                                                  int ho0, int rows,
+                                                  const i2w_im2win_span *sp,
                                                   float *win);
 
-/* CHWN, CHWN8: the windows of nimg images (xg points at the first one's
- * element (n,0,0,0), the others follow it in x) for output rows
- * [ho0, ho0 + rows) of group g, chunk [c0, c0 + cbn) only, one after the
- * other in win: [image][window row][column][cbn] (im2win.h). */
+/* CHWN, CHWN8: the rows sp names of the windows of nimg images (xg
+ * points at the first one's element (n,0,0,0), the others follow it in
+ * x), group g, chunk [c0, c0 + cbn) only, one after the other in win:
+ * [image][window row][column][cbn] (im2win.h). */
 I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window_images)(
-    const i2w_im2win_cfg *cfg, const float *xg, int nimg, int g, int ho0,
-    int rows, int c0, int cbn, float *win);
+    const i2w_im2win_cfg *cfg, const float *xg, int nimg, int g, int c0,
+    int cbn, const i2w_im2win_span *sp, float *win);
 
 /* Packing the filter from w (in the layout's filter order) into packed
  * is split into independent items: how many, and one of them. */

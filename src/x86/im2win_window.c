@@ -101,34 +101,39 @@ static void window_row_nhwc(const i2w_im2win_cfg *cfg, const float *src,
                         cbn);
 }
 
+/* NCHW, NHWC, a window of input rows: input row h of the chunk (xc its
+ * first channel) into dst, zeros when h is in the padding. */
+static void window_input_row(const i2w_im2win_cfg *cfg, const float *xc,
+                             int h, int cbn, float *dst)
+{
+    const int in = h >= 0 && h < cfg->sh.h;
+    if (cfg->xs_c != 1) {
+        int lo, hi;
+        pad_columns(cfg, in, cbn, cbn, 1, 0, dst, &lo, &hi);
+        window_cols_planar(cfg, xc, h, 1, cbn, lo, hi, dst);
+    } else {
+        window_row_nhwc(cfg, in ? xc + h * cfg->xs_h : NULL, cbn, cbn, dst);
+    }
+}
+
 void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
-                                       const float *xn, int g, int ho0,
-                                       int rows, float *win)
+                                       const float *xn, int g,
+                                       const i2w_im2win_span *sp, float *win)
 {
     const i2w_shape *sh = &cfg->sh;
+    const int slots = (int)i2w_im2win_window_rows(cfg, cfg->hb);
     for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
         int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
         const float *xc = xn + (ptrdiff_t)(g * sh->cg + c0) * cfg->xs_c;
-        float *chunk = win + i2w_im2win_chunk_offset(cfg, rows, c0);
+        float *chunk = win + i2w_im2win_chunk_offset(cfg, c0);
         if (cfg->row_window) {
-            const int nwr = (int)i2w_im2win_window_rows(cfg, rows);
-            for (int i = 0; i < nwr; i++) {
-                const int h = ho0 * sh->sh - sh->ph + i;
-                const int in = h >= 0 && h < sh->h;
-                float *dst = chunk + (size_t)i * cfg->wp * cbn;
-                if (cfg->xs_c != 1) {
-                    int lo, hi;
-                    pad_columns(cfg, in, cbn, cbn, 1, 0, dst, &lo, &hi);
-                    window_cols_planar(cfg, xc, h, 1, cbn, lo, hi, dst);
-                } else {
-                    window_row_nhwc(cfg, in ? xc + h * cfg->xs_h : NULL,
-                                    cbn, cbn, dst);
-                }
-            }
+            for (int i = sp->from; i < sp->to; i++)
+                window_input_row(cfg, xc, sp->ho0 * sh->sh - sh->ph + i, cbn,
+                                 chunk + (size_t)(i % slots) * cfg->wp * cbn);
             continue;
         }
-        for (int row = 0; row < rows; row++) {
-            const int h0 = (ho0 + row) * sh->sh - sh->ph;
+        for (int row = 0; row < sp->rows; row++) {
+            const int h0 = (sp->ho0 + row) * sh->sh - sh->ph;
             float *dst = chunk + (size_t)row * cfg->wp * sh->r * cbn;
             if (cfg->xs_c != 1) { /* NCHW: every tap row at once */
                 int lo, hi;
@@ -188,26 +193,26 @@ static void window_row_images(const i2w_im2win_cfg *cfg, const float *src,
 
 void I2W_IM2WIN_SYM(i2w_im2win_window_images)(const i2w_im2win_cfg *cfg,
                                               const float *xg, int nimg,
-                                              int g, int ho0, int rows,
-                                              int c0, int cbn, float *win)
+                                              int g, int c0, int cbn,
+                                              const i2w_im2win_span *sp,
+                                              float *win)
 {
     const i2w_shape *sh = &cfg->sh;
-    const ptrdiff_t img_stride =
-        (ptrdiff_t)i2w_im2win_window_rows(cfg, rows) * cfg->wp * cbn;
+    const int slots = (int)i2w_im2win_window_rows(cfg, cfg->hb);
+    const ptrdiff_t img_stride = (ptrdiff_t)slots * cfg->wp * cbn;
     const float *xc = xg + (ptrdiff_t)(g * sh->cg + c0) * cfg->xs_c;
     if (cfg->row_window) {
-        const int nwr = (int)i2w_im2win_window_rows(cfg, rows);
-        for (int i = 0; i < nwr; i++) {
-            const int h = ho0 * sh->sh - sh->ph + i;
+        for (int i = sp->from; i < sp->to; i++) {
+            const int h = sp->ho0 * sh->sh - sh->ph + i;
             const float *src = h >= 0 && h < sh->h ? xc + h * cfg->xs_h : NULL;
             window_row_images(cfg, src, nimg, cbn, cbn, img_stride,
-                              win + (size_t)i * cfg->wp * cbn);
+                              win + (size_t)(i % slots) * cfg->wp * cbn);
         }
         return;
     }
-    for (int row = 0; row < rows; row++)
+    for (int row = 0; row < sp->rows; row++)
         for (int r = 0; r < sh->r; r++) {
-            int h = (ho0 + row) * sh->sh - sh->ph + r * sh->dh;
+            int h = (sp->ho0 + row) * sh->sh - sh->ph + r * sh->dh;
             const float *src = h >= 0 && h < sh->h ? xc + h * cfg->xs_h : NULL;
             window_row_images(cfg, src, nimg, cbn, (ptrdiff_t)sh->r * cbn,
                               img_stride,
