@@ -3,7 +3,7 @@
  * reduction of a chunk.  Each step broadcasts one window element per pixel
  * and does MR*NV FMAs with NV packed filter vectors.  One generic body,
  * specialised by the compiler for every (MR, NV) of the table below. */
-#include "x86/im2win_isa.h"
+#include "x86/im2win_ukernel.h"
 
 /* Valid lanes of vector v: all, or the mask of the channel tail. */
 static inline __attribute__((always_inline)) int lanes(int nk, int v)

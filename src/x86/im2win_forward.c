@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "common/layout.h"
-#include "x86/im2win_isa.h"
+#include "x86/im2win_ukernel.h"
 #include "x86/x86.h"
 
 /* Output channels of panel kp of a group. */

@@ -1,5 +1,6 @@
 /* What the im2win sources compiled once per ISA share: the vector
- * vocabulary of that ISA and the micro-kernel family.  Exactly one of
+ * vocabulary of that ISA and the entry points of the window and packing
+ * code (the micro-kernels: im2win_ukernel.h).  Exactly one of
  * I2W_IM2WIN_AVX512 / I2W_IM2WIN_AVX2 is defined by the build (im2win.inc),
  * together with that ISA's -m flags; the symbols of each copy get the ISA
  * as suffix through I2W_IM2WIN_SYM. */
@@ -160,37 +161,6 @@ i2w_vtranspose(i2w_vec r[I2W_VL])
     }
     i2w_vtranspose_lanes(u, r);
 }
-
-/* One micro-tile: mr output pixels x nv vectors of output channels.
- * Pixel p's reduction is nseg segments of run contiguous window floats,
- * segment i at a + p*a_pix + slot_i*a_seg, where slot_0 = seg0 and each
- * next slot is seg_step further, modulo seg_wrap (the rows of a ring
- * window; a wrap no slot reaches otherwise); the packed filter holds one
- * row of nv vectors per reduction step.  The tile lands at c[p*ldc + j]
- * for the nk <= nv*I2W_VL valid channels j. */
-typedef struct {
-    const float *a;
-    ptrdiff_t a_pix, a_seg;
-    int nseg, run;
-    int seg0, seg_step, seg_wrap;
-    const float *b;
-    float *c;
-    ptrdiff_t ldc;
-    int nk;
-    /* first chunk of the reduction: start from bias (zero if NULL)
-     * instead of the partial sums in c */
-    int first;
-    const float *bias;
-    /* last chunk of a large output: whole vectors bypass the caches
-     * (c and ldc are aligned to the vector) */
-    int stream;
-} i2w_im2win_uk_args;
-
-typedef void (*i2w_im2win_ukernel)(const i2w_im2win_uk_args *args);
-
-/* [nv - 1][mr - 1] */
-extern I2W_HIDDEN const i2w_im2win_ukernel
-    I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX][I2W_MR_MAX];
 
 /* NCHW, NHWC: build the rows sp names of the window of group g in win
  * (cfg->win_elems floats, every chunk); xn points at image n's element

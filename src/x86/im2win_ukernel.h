@@ -1,0 +1,39 @@
+/* The im2win micro-kernel family of one ISA (f32_im2win_ukernel.c) and
+ * its arguments, shared with the driver (im2win_forward.c). */
+#ifndef I2W_X86_IM2WIN_UKERNEL_H
+#define I2W_X86_IM2WIN_UKERNEL_H
+
+#include "x86/im2win_isa.h"
+
+/* One micro-tile: mr output pixels x nv vectors of output channels.
+ * Pixel p's reduction is nseg segments of run contiguous window floats,
+ * segment i at a + p*a_pix + slot_i*a_seg, where slot_0 = seg0 and each
+ * next slot is seg_step further, modulo seg_wrap (the rows of a ring
+ * window; a wrap no slot reaches otherwise); the packed filter holds one
+ * row of nv vectors per reduction step.  The tile lands at c[p*ldc + j]
+ * for the nk <= nv*I2W_VL valid channels j. */
+typedef struct {
+    const float *a;
+    ptrdiff_t a_pix, a_seg;
+    int nseg, run;
+    int seg0, seg_step, seg_wrap;
+    const float *b;
+    float *c;
+    ptrdiff_t ldc;
+    int nk;
+    /* first chunk of the reduction: start from bias (zero if NULL)
+     * instead of the partial sums in c */
+    int first;
+    const float *bias;
+    /* last chunk of a large output: whole vectors bypass the caches
+     * (c and ldc are aligned to the vector) */
+    int stream;
+} i2w_im2win_uk_args;
+
+typedef void (*i2w_im2win_ukernel)(const i2w_im2win_uk_args *args);
+
+/* [nv - 1][mr - 1] */
+extern I2W_HIDDEN const i2w_im2win_ukernel
+    I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX][I2W_MR_MAX];
+
+#endif /* I2W_X86_IM2WIN_UKERNEL_H */
