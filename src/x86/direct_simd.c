@@ -7,66 +7,19 @@
  *   CHWN   vectors along the batch, filter taps broadcast (K contiguous);
  *   CHWN8  every block of 8 images is a CHWN tensor of batch 8.
  * Padding is skipped with masked loads.  This file is compiled once per
- * ISA; the ISA flags pick the vector width and the register blocking. */
-#include <immintrin.h>
-
+ * ISA; the ISA's macro (simd.h) picks the vector width and the register
+ * blocking. */
 #include "x86/direct.h"
+#include "x86/simd.h"
 
-#define I2W_INLINE static inline __attribute__((always_inline))
-/* complete unrolling of the loops over a register block, so that its
- * accumulators are registers, not an array in memory */
-#define UNROLL _Pragma("GCC unroll 16")
-
-#if defined(__AVX512F__)
-#define VL 16
+#if defined(I2W_X86_AVX512)
 #define DIRECT_FORWARD i2w_x86_direct_forward_avx512
 /* 32 vector registers: up to 16 accumulators */
 #define NHWC_PB 3 /* output pixels per tile */
 #define NHWC_KB 4
 #define CHWN_PB 4
 #define CHWN_KB 4
-typedef __m512 vf;
-typedef __m512i vi;
-typedef __mmask16 vm;
-
-I2W_INLINE vf v_zero(void) { return _mm512_setzero_ps(); }
-I2W_INLINE vf v_set1(float a) { return _mm512_set1_ps(a); }
-I2W_INLINE vf v_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
-I2W_INLINE vi vi_load(const int *p) { return _mm512_loadu_si512(p); }
-/* v*mul + add in every lane */
-I2W_INLINE vi vi_lin(vi v, int mul, int add)
-{
-    return _mm512_add_epi32(_mm512_mullo_epi32(v, _mm512_set1_epi32(mul)),
-                            _mm512_set1_epi32(add));
-}
-I2W_INLINE vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
-I2W_INLINE vm m_none(void) { return 0; }
-I2W_INLINE vm m_all(void) { return 0xffff; }
-I2W_INLINE vm m_and(vm a, vm b) { return a & b; }
-/* lanes whose idx lies in [0, hi) */
-I2W_INLINE vm m_in(vi idx, int hi)
-{
-    return _mm512_cmpge_epi32_mask(idx, _mm512_setzero_si512()) &
-           _mm512_cmplt_epi32_mask(idx, _mm512_set1_epi32(hi));
-}
-I2W_INLINE vf v_load(const float *p, vm m) { return _mm512_maskz_loadu_ps(m, p); }
-I2W_INLINE vf v_loadu(const float *p) { return _mm512_loadu_ps(p); }
-/* lane i = base[idx_i] where m is set, else 0 */
-I2W_INLINE vf v_gather(const float *base, vi idx, vm m)
-{
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base, 4);
-}
-/* lanes [0, 8) from lo, lanes [8, 16) from hi, where m is set */
-I2W_INLINE vf v_load_halves(const float *lo, const float *hi, vm m)
-{
-    return _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(m & 0x00ff, lo),
-                                m & 0xff00, hi - 8);
-}
-I2W_INLINE void v_store(float *p, vf v, vm m) { _mm512_mask_storeu_ps(p, m, v); }
-I2W_INLINE float v_hsum(vf v) { return _mm512_reduce_add_ps(v); }
-
-#else /* AVX2 + FMA */
-#define VL 8
+#else /* I2W_X86_AVX2 */
 #define DIRECT_FORWARD i2w_x86_direct_forward_avx2
 /* 16 vector registers: accumulators, the x vectors of a step and their
  * load masks (vectors too) must fit */
@@ -74,67 +27,7 @@ I2W_INLINE float v_hsum(vf v) { return _mm512_reduce_add_ps(v); }
 #define NHWC_KB 4
 #define CHWN_PB 2
 #define CHWN_KB 4
-typedef __m256 vf;
-typedef __m256i vi;
-typedef __m256i vm;
-
-I2W_INLINE vf v_zero(void) { return _mm256_setzero_ps(); }
-I2W_INLINE vf v_set1(float a) { return _mm256_set1_ps(a); }
-I2W_INLINE vf v_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
-I2W_INLINE vi vi_load(const int *p) { return _mm256_loadu_si256((const vi *)p); }
-I2W_INLINE vi vi_lin(vi v, int mul, int add)
-{
-    return _mm256_add_epi32(_mm256_mullo_epi32(v, _mm256_set1_epi32(mul)),
-                            _mm256_set1_epi32(add));
-}
-I2W_INLINE vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
-I2W_INLINE vm m_none(void) { return _mm256_setzero_si256(); }
-I2W_INLINE vm m_all(void) { return _mm256_set1_epi32(-1); }
-I2W_INLINE vm m_and(vm a, vm b) { return _mm256_and_si256(a, b); }
-I2W_INLINE vm m_in(vi idx, int hi)
-{
-    return _mm256_and_si256(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(-1)),
-                            _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), idx));
-}
-I2W_INLINE vf v_load(const float *p, vm m) { return _mm256_maskload_ps(p, m); }
-I2W_INLINE vf v_loadu(const float *p) { return _mm256_loadu_ps(p); }
-I2W_INLINE vf v_gather(const float *base, vi idx, vm m)
-{
-    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx,
-                                    _mm256_castsi256_ps(m), 4);
-}
-I2W_INLINE vf v_load_halves(const float *lo, const float *hi, vm m)
-{
-    const vm low = _mm256_setr_epi32(-1, -1, -1, -1, 0, 0, 0, 0);
-    return _mm256_blend_ps(_mm256_maskload_ps(lo, _mm256_and_si256(m, low)),
-                           _mm256_maskload_ps(hi - 4,
-                                              _mm256_andnot_si256(low, m)),
-                           0xf0);
-}
-I2W_INLINE void v_store(float *p, vf v, vm m) { _mm256_maskstore_ps(p, m, v); }
-I2W_INLINE float v_hsum(vf v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v),
-                          _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 #endif
-
-/* 0, 1, ..., VL-1 */
-I2W_INLINE vi vi_iota(void)
-{
-    static const int iota[16] = {0, 1, 2, 3, 4, 5, 6, 7,
-                                 8, 9, 10, 11, 12, 13, 14, 15};
-    return vi_load(iota);
-}
-
-/* lanes i whose index start + i*step lies in [0, hi) */
-I2W_INLINE vm m_range(int start, int step, int hi)
-{
-    return m_in(vi_lin(vi_iota(), step, start), hi);
-}
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 
@@ -185,7 +78,7 @@ static task task_of(const i2w_shape *sh, long t, int kblk, int rows)
 
 /* ------------------------------------------------------------------ NCHW */
 
-/* Output row ho, columns [wo0, wo0 + nv*VL) of kb output channels.
+/* Output row ho, columns [wo0, wo0 + nv*I2W_VL) of kb output channels.
  * x: the image's first input channel of the group; w: filter of the
  * first channel k0; y: (k0, ho, 0). */
 I2W_INLINE void nchw_tile(const i2w_shape *sh, const float *x,
@@ -195,12 +88,12 @@ I2W_INLINE void nchw_tile(const i2w_shape *sh, const float *x,
     const size_t hw = (size_t)sh->h * sh->w, rs = (size_t)sh->r * sh->s;
     const size_t wk = (size_t)sh->cg * rs, howo = (size_t)sh->ho * sh->wo;
     const int sw = sh->sw;
-    vf acc[NCHW_KB][NCHW_NV];
-    UNROLL
+    i2w_vec acc[NCHW_KB][NCHW_NV];
+    I2W_UNROLL
     for (int i = 0; i < NCHW_KB; i++)
-        UNROLL
+        I2W_UNROLL
         for (int j = 0; j < NCHW_NV; j++)
-            acc[i][j] = bias && i < kb ? v_set1(bias[i]) : v_zero();
+            acc[i][j] = bias && i < kb ? i2w_vbcast(bias + i) : i2w_vzero();
     for (int r = 0; r < sh->r; r++) {
         const int hi = ho * sh->sh - sh->ph + r * sh->dh;
         if (hi < 0 || hi >= sh->h)
@@ -208,81 +101,89 @@ I2W_INLINE void nchw_tile(const i2w_shape *sh, const float *x,
         for (int s = 0; s < sh->s; s++) {
             /* input column of output column wo0 + lane, for this tap */
             const int wi0 = wo0 * sw - sh->pw + s * sh->dw;
-            vi ix[NCHW_NV];
-            vm m[NCHW_NV];
-            UNROLL
+            i2w_vint ix[NCHW_NV];
+            i2w_vmask m[NCHW_NV];
+            I2W_UNROLL
             for (int j = 0; j < NCHW_NV; j++) {
-                ix[j] = vi_lin(vi_iota(), sw, wi0 + j * VL * sw);
-                m[j] = j < nv ? m_in(ix[j], sh->w) : m_none();
+                ix[j] = i2w_vint_lin(i2w_vint_iota(), sw,
+                                     wi0 + j * I2W_VL * sw);
+                m[j] = j < nv ? i2w_vmask_in(ix[j], sh->w) : i2w_vmask_none();
             }
             const float *xp = x + (size_t)hi * sh->w;
             const float *wp = w + (size_t)r * sh->s + s;
             for (int c = 0; c < sh->cg; c++, xp += hw, wp += rs) {
-                vf xv[NCHW_NV];
-                UNROLL
+                i2w_vec xv[NCHW_NV];
+                I2W_UNROLL
                 for (int j = 0; j < NCHW_NV; j++)
-                    xv[j] = j >= nv  ? v_zero()
-                            : sw == 1 ? v_load(xp + wi0 + j * VL, m[j])
-                                      : v_gather(xp, ix[j], m[j]);
-                UNROLL
+                    xv[j] = j >= nv ? i2w_vzero()
+                            : sw == 1
+                                ? i2w_vload_m(xp + wi0 + j * I2W_VL, m[j])
+                                : i2w_vgather_m(xp, ix[j], m[j]);
+                I2W_UNROLL
                 for (int i = 0; i < NCHW_KB; i++)
                     if (i < kb) {
-                        const vf wv = v_set1(wp[i * wk]);
-                        UNROLL
+                        const i2w_vec wv = i2w_vbcast(wp + i * wk);
+                        I2W_UNROLL
                         for (int j = 0; j < NCHW_NV; j++)
                             if (j < nv)
-                                acc[i][j] = v_fma(wv, xv[j], acc[i][j]);
+                                acc[i][j] = i2w_vfma(wv, xv[j], acc[i][j]);
                     }
             }
         }
     }
-    UNROLL
+    I2W_UNROLL
     for (int i = 0; i < NCHW_KB; i++)
-        UNROLL
+        I2W_UNROLL
         for (int j = 0; j < NCHW_NV; j++)
             if (i < kb && j < nv)
-                v_store(y + i * howo + wo0 + j * VL, acc[i][j],
-                        m_range(wo0 + j * VL, 1, sh->wo));
+                i2w_vstore_m(y + i * howo + wo0 + j * I2W_VL,
+                             i2w_vmask_range(wo0 + j * I2W_VL, 1, sh->wo),
+                             acc[i][j]);
 }
 
-/* Output rows narrower than half a vector: one vector holds q = VL/Wo
+/* Output rows narrower than half a vector: one vector holds q = I2W_VL/Wo
  * whole rows [ho, ho + q), lane l at pixel (ho + l/Wo, l%Wo), so it is
  * contiguous in y; x is gathered.  dr, col: each lane's row offset and
  * column; used: the lanes below q*Wo.  Arguments otherwise as nchw_tile's,
  * kb up to NCHW_KB. */
-I2W_INLINE void nchw_rows_tile(const i2w_shape *sh, vi dr, vi col, vm used,
+I2W_INLINE void nchw_rows_tile(const i2w_shape *sh, i2w_vint dr,
+                               i2w_vint col, i2w_vmask used,
                                const float *x, const float *w,
                                const float *bias, float *y, int ho, int kb)
 {
     const size_t hw = (size_t)sh->h * sh->w, rs = (size_t)sh->r * sh->s;
     const size_t wk = (size_t)sh->cg * rs, howo = (size_t)sh->ho * sh->wo;
-    vf acc[NCHW_KB];
-    UNROLL
+    i2w_vec acc[NCHW_KB];
+    I2W_UNROLL
     for (int i = 0; i < NCHW_KB; i++)
-        acc[i] = bias && i < kb ? v_set1(bias[i]) : v_zero();
+        acc[i] = bias && i < kb ? i2w_vbcast(bias + i) : i2w_vzero();
     for (int r = 0; r < sh->r; r++) {
-        const vi hi = vi_lin(dr, sh->sh, ho * sh->sh - sh->ph + r * sh->dh);
-        const vm mr = m_and(used, m_in(hi, sh->h));
-        const vi row = vi_lin(hi, sh->w, 0);
+        const i2w_vint hi =
+            i2w_vint_lin(dr, sh->sh, ho * sh->sh - sh->ph + r * sh->dh);
+        const i2w_vmask mr = i2w_vmask_and(used, i2w_vmask_in(hi, sh->h));
+        const i2w_vint row = i2w_vint_lin(hi, sh->w, 0);
         for (int s = 0; s < sh->s; s++) {
-            const vi wi = vi_lin(col, sh->sw, s * sh->dw - sh->pw);
-            const vm m = m_and(mr, m_in(wi, sh->w));
-            const vi idx = vi_add(row, wi);
+            const i2w_vint wi =
+                i2w_vint_lin(col, sh->sw, s * sh->dw - sh->pw);
+            const i2w_vmask m = i2w_vmask_and(mr, i2w_vmask_in(wi, sh->w));
+            const i2w_vint idx = i2w_vint_add(row, wi);
             const float *xp = x, *wp = w + (size_t)r * sh->s + s;
             for (int c = 0; c < sh->cg; c++, xp += hw, wp += rs) {
-                const vf xv = v_gather(xp, idx, m);
-                UNROLL
+                const i2w_vec xv = i2w_vgather_m(xp, idx, m);
+                I2W_UNROLL
                 for (int i = 0; i < NCHW_KB; i++)
                     if (i < kb)
-                        acc[i] = v_fma(v_set1(wp[i * wk]), xv, acc[i]);
+                        acc[i] =
+                            i2w_vfma(i2w_vbcast(wp + i * wk), xv, acc[i]);
             }
         }
     }
-    const vm ms = m_and(used, m_in(vi_lin(dr, 1, ho), sh->ho));
-    UNROLL
+    const i2w_vmask ms =
+        i2w_vmask_and(used, i2w_vmask_in(i2w_vint_lin(dr, 1, ho), sh->ho));
+    I2W_UNROLL
     for (int i = 0; i < NCHW_KB; i++)
         if (i < kb)
-            v_store(y + i * howo, acc[i], ms);
+            i2w_vstore_m(y + i * howo, ms, acc[i]);
 }
 
 static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
@@ -292,17 +193,17 @@ static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
     const size_t wk = (size_t)sh->cg * sh->r * sh->s;
     const int unit = sh->sw == 1;
     /* rows per vector: several when a row fills less than half of one */
-    const int q = 2 * sh->wo <= VL ? VL / sh->wo : 1;
+    const int q = 2 * sh->wo <= I2W_VL ? I2W_VL / sh->wo : 1;
     const int kblk = unit && q == 1 ? NCHW_UNIT_KB : NCHW_GATHER_KB;
     const int nvmax = unit ? NCHW_UNIT_NV : NCHW_GATHER_NV;
     const int rows = (sh->ho + q - 1) / q;
-    int dr_lane[VL], col_lane[VL];
-    for (int l = 0; l < VL; l++) {
+    int dr_lane[I2W_VL], col_lane[I2W_VL];
+    for (int l = 0; l < I2W_VL; l++) {
         dr_lane[l] = l / sh->wo;
         col_lane[l] = l % sh->wo;
     }
-    const vi dr = vi_load(dr_lane), col = vi_load(col_lane);
-    const vm used = m_range(0, 1, q * sh->wo);
+    const i2w_vint dr = i2w_vint_load(dr_lane), col = i2w_vint_load(col_lane);
+    const i2w_vmask used = i2w_vmask_range(0, 1, q * sh->wo);
     const long tasks = task_count(sh, sh->n, kblk, rows);
     (void)threads;
 #ifdef _OPENMP
@@ -325,8 +226,9 @@ static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
                 nchw_rows_tile(sh, dr, col, used, xg, wg, bg, yg, ho, kb);
             continue;
         }
-        for (int wo0 = 0; wo0 < sh->wo; wo0 += nvmax * VL) {
-            const int nv = min_int(nvmax, (sh->wo - wo0 + VL - 1) / VL);
+        for (int wo0 = 0; wo0 < sh->wo; wo0 += nvmax * I2W_VL) {
+            const int nv =
+                min_int(nvmax, (sh->wo - wo0 + I2W_VL - 1) / I2W_VL);
             if (unit && kb == NCHW_UNIT_KB && nv == NCHW_UNIT_NV)
                 nchw_tile(sh, xg, wg, bg, yg, ho, wo0, NCHW_UNIT_KB,
                           NCHW_UNIT_NV);
@@ -342,38 +244,39 @@ static void nchw_forward(const i2w_shape *sh, const float *x, const float *w,
 /* ------------------------------------------------------------------ NHWC */
 
 /* One vector step of the reduction at offset c of every run. */
-I2W_INLINE void nhwc_step(vf acc[NHWC_PB][NHWC_KB], const float *const *xp,
-                          const float *wp, size_t wk, int c, vm m, int full,
-                          int np, int kb)
+I2W_INLINE void nhwc_step(i2w_vec acc[NHWC_PB][NHWC_KB],
+                          const float *const *xp, const float *wp, size_t wk,
+                          int c, i2w_vmask m, int full, int np, int kb)
 {
-    vf xv[NHWC_PB];
-    UNROLL
+    i2w_vec xv[NHWC_PB];
+    I2W_UNROLL
     for (int p = 0; p < NHWC_PB; p++)
-        xv[p] = p >= np || !xp[p] ? v_zero()
-                    : full ? v_loadu(xp[p] + c)
-                           : v_load(xp[p] + c, m);
-    UNROLL
+        xv[p] = p >= np || !xp[p] ? i2w_vzero()
+                    : full ? i2w_vload(xp[p] + c)
+                           : i2w_vload_m(xp[p] + c, m);
+    I2W_UNROLL
     for (int i = 0; i < NHWC_KB; i++)
         if (i < kb) {
-            const vf wv = full ? v_loadu(wp + i * wk + c)
-                               : v_load(wp + i * wk + c, m);
-            UNROLL
+            const i2w_vec wv = full ? i2w_vload(wp + i * wk + c)
+                                    : i2w_vload_m(wp + i * wk + c, m);
+            I2W_UNROLL
             for (int p = 0; p < NHWC_PB; p++)
                 if (p < np)
-                    acc[p][i] = v_fma(xv[p], wv, acc[p][i]);
+                    acc[p][i] = i2w_vfma(xv[p], wv, acc[p][i]);
         }
 }
 
 /* acc[p][i] += dot(xp[p][0..len), wp[i*wk + 0..len)); xp[p] is NULL for
  * a pixel whose taps fall in the padding. */
-I2W_INLINE void nhwc_run(vf acc[NHWC_PB][NHWC_KB], const float *const *xp,
-                         const float *wp, size_t wk, int len, int np, int kb)
+I2W_INLINE void nhwc_run(i2w_vec acc[NHWC_PB][NHWC_KB],
+                         const float *const *xp, const float *wp, size_t wk,
+                         int len, int np, int kb)
 {
     int c = 0;
-    for (; c + VL <= len; c += VL)
-        nhwc_step(acc, xp, wp, wk, c, m_all(), 1, np, kb);
+    for (; c + I2W_VL <= len; c += I2W_VL)
+        nhwc_step(acc, xp, wp, wk, c, i2w_vmask_all(), 1, np, kb);
     if (c < len)
-        nhwc_step(acc, xp, wp, wk, c, m_range(c, 1, len), 0, np, kb);
+        nhwc_step(acc, xp, wp, wk, c, i2w_vmask_range(c, 1, len), 0, np, kb);
 }
 
 /* Pixels [wo0, wo0 + np) of output row ho, kb output channels.  x: the
@@ -384,13 +287,13 @@ I2W_INLINE void nhwc_tile(const i2w_shape *sh, const float *x,
                           int ho, int wo0, int np, int kb)
 {
     const size_t wk = (size_t)sh->r * sh->s * sh->cg;
-    vf acc[NHWC_PB][NHWC_KB];
+    i2w_vec acc[NHWC_PB][NHWC_KB];
     const float *xp[NHWC_PB];
-    UNROLL
+    I2W_UNROLL
     for (int p = 0; p < NHWC_PB; p++)
-        UNROLL
+        I2W_UNROLL
         for (int i = 0; i < NHWC_KB; i++)
-            acc[p][i] = v_zero();
+            acc[p][i] = i2w_vzero();
     const int wi_first = wo0 * sh->sw - sh->pw;
     const int wi_last = (wo0 + np - 1) * sh->sw - sh->pw + (sh->s - 1) * sh->dw;
     /* without dilation or groups, the taps of one filter row are a single
@@ -404,14 +307,14 @@ I2W_INLINE void nhwc_tile(const i2w_shape *sh, const float *x,
         const float *xr = x + (size_t)hi * sh->w * sh->c;
         const float *wr = w + (size_t)r * sh->s * sh->cg;
         if (one_run) {
-            UNROLL
+            I2W_UNROLL
             for (int p = 0; p < NHWC_PB; p++)
                 xp[p] = xr + (size_t)(wi_first + p * sh->sw) * sh->c;
             nhwc_run(acc, xp, wr, wk, sh->s * sh->c, np, kb);
             continue;
         }
         for (int s = 0; s < sh->s; s++) {
-            UNROLL
+            I2W_UNROLL
             for (int p = 0; p < NHWC_PB; p++) {
                 const int wi = wi_first + p * sh->sw + s * sh->dw;
                 xp[p] = wi >= 0 && wi < sh->w ? xr + (size_t)wi * sh->c
@@ -420,13 +323,13 @@ I2W_INLINE void nhwc_tile(const i2w_shape *sh, const float *x,
             nhwc_run(acc, xp, wr + (size_t)s * sh->cg, wk, sh->cg, np, kb);
         }
     }
-    UNROLL
+    I2W_UNROLL
     for (int p = 0; p < NHWC_PB; p++)
-        UNROLL
+        I2W_UNROLL
         for (int i = 0; i < NHWC_KB; i++)
             if (p < np && i < kb)
                 y[(size_t)p * sh->k + i] =
-                    v_hsum(acc[p][i]) + (bias ? bias[i] : 0.0f);
+                    i2w_vhsum(acc[p][i]) + (bias ? bias[i] : 0.0f);
 }
 
 static void nhwc_forward(const i2w_shape *sh, const float *x, const float *w,
@@ -465,43 +368,43 @@ static void nhwc_forward(const i2w_shape *sh, const float *x, const float *w,
 
 /* ------------------------------------------------------- CHWN and CHWN8 */
 
-/* How a vector covers the ldn images of a pixel.  With ldn >= VL: VL
- * images of one pixel, the last vector masked.  With fewer: q = VL/ldn
+/* How a vector covers the ldn images of a pixel.  With ldn >= I2W_VL: I2W_VL
+ * images of one pixel, the last vector masked.  With fewer: q = I2W_VL/ldn
  * whole pixels side by side, so no lane idles for a batch of 8 on
  * AVX-512 or of 1, 2, 4 anywhere; such a vector is contiguous in x at unit
  * stride, else loaded as two halves (two pixels filling it exactly) or
  * gathered, and always contiguous in y. */
 enum { LOAD_CONTIGUOUS, LOAD_HALVES, LOAD_GATHER };
 typedef struct {
-    int ldn;  /* images per pixel */
-    int q;    /* output pixels per vector */
-    int step; /* images from one vector to the next of a pixel */
-    int load; /* LOAD_* */
-    vi pix;   /* lane -> pixel within the vector */
-    vi img;   /* lane -> image within the pixel */
-    vi gidx;  /* lane -> x offset from the vector's first element */
+    int ldn;       /* images per pixel */
+    int q;         /* output pixels per vector */
+    int step;      /* images from one vector to the next of a pixel */
+    int load;      /* LOAD_* */
+    i2w_vint pix;  /* lane -> pixel within the vector */
+    i2w_vint img;  /* lane -> image within the pixel */
+    i2w_vint gidx; /* lane -> x offset from the vector's first element */
 } chwn_lanes;
 
 static chwn_lanes chwn_lanes_of(int ldn, int sw)
 {
-    chwn_lanes ln = {.ldn = ldn, .q = ldn >= VL ? 1 : VL / ldn};
-    ln.step = ln.q == 1 ? VL : ldn;
+    chwn_lanes ln = {.ldn = ldn, .q = ldn >= I2W_VL ? 1 : I2W_VL / ldn};
+    ln.step = ln.q == 1 ? I2W_VL : ldn;
     ln.load = ln.q == 1 || sw == 1 ? LOAD_CONTIGUOUS
-              : 2 * ldn == VL      ? LOAD_HALVES
+              : 2 * ldn == I2W_VL  ? LOAD_HALVES
                                    : LOAD_GATHER;
-    int pix[VL], img[VL], gidx[VL];
-    for (int l = 0; l < VL; l++) {
+    int pix[I2W_VL], img[I2W_VL], gidx[I2W_VL];
+    for (int l = 0; l < I2W_VL; l++) {
         pix[l] = ln.q == 1 ? 0 : l / ldn;
         img[l] = ln.q == 1 ? l : l % ldn;
         gidx[l] = pix[l] * sw * ldn + img[l];
     }
-    ln.pix = vi_load(pix);
-    ln.img = vi_load(img);
-    ln.gidx = vi_load(gidx);
+    ln.pix = i2w_vint_load(pix);
+    ln.img = i2w_vint_load(img);
+    ln.gidx = i2w_vint_load(gidx);
     return ln;
 }
 
-/* np vectors of output row ho, vector p holding the images [n0, n0+VL) of
+/* np vectors of output row ho, vector p holding the images [n0, n0+I2W_VL) of
  * pixel wo0 + p (q = 1) or all images of pixels wo0 + p*q ... (q > 1), for
  * kb output channels.  x: the group's first input channel; w: filter
  * column k0 of [C/g][R][S][K]; y: (k0, ho, 0, 0). */
@@ -515,66 +418,73 @@ I2W_INLINE void chwn_tile(const i2w_shape *sh, const chwn_lanes *ln,
     const size_t yk = (size_t)sh->ho * sh->wo * ldn;
     const size_t next_pixel = (size_t)sh->sw * ldn; /* of a vector, in x */
     /* lanes that hold a real (image, pixel) of the vector */
-    const vm used = m_and(m_in(vi_lin(ln->img, 1, n0), ldn), m_in(ln->pix, q));
-    vf acc[CHWN_PB][CHWN_KB];
-    UNROLL
+    const i2w_vmask used =
+        i2w_vmask_and(i2w_vmask_in(i2w_vint_lin(ln->img, 1, n0), ldn),
+                      i2w_vmask_in(ln->pix, q));
+    i2w_vec acc[CHWN_PB][CHWN_KB];
+    I2W_UNROLL
     for (int p = 0; p < CHWN_PB; p++)
-        UNROLL
+        I2W_UNROLL
         for (int i = 0; i < CHWN_KB; i++)
-            acc[p][i] = bias && i < kb ? v_set1(bias[i]) : v_zero();
+            acc[p][i] = bias && i < kb ? i2w_vbcast(bias + i) : i2w_vzero();
     for (int r = 0; r < sh->r; r++) {
         const int hi = ho * sh->sh - sh->ph + r * sh->dh;
         if (hi < 0 || hi >= sh->h)
             continue;
         for (int s = 0; s < sh->s; s++) {
             const float *xp[CHWN_PB];
-            vm mp[CHWN_PB];
-            UNROLL
+            i2w_vmask mp[CHWN_PB];
+            I2W_UNROLL
             for (int p = 0; p < CHWN_PB; p++) {
                 /* input column of the vector's first pixel; lanes whose
                  * pixel is in the padding load nothing and add zeros */
                 const int wi = (wo0 + p * q) * sh->sw - sh->pw + s * sh->dw;
                 xp[p] = x + ((ptrdiff_t)hi * sh->w + wi) * ldn + n0;
-                mp[p] = p < np ? m_and(used,
-                                       m_in(vi_lin(ln->pix, sh->sw, wi),
+                mp[p] = p < np
+                            ? i2w_vmask_and(
+                                  used, i2w_vmask_in(
+                                            i2w_vint_lin(ln->pix, sh->sw, wi),
                                             sh->w))
-                               : m_none();
+                            : i2w_vmask_none();
             }
             const float *wp = w + ((size_t)r * sh->s + s) * sh->k;
             for (int c = 0; c < sh->cg; c++) {
-                vf xv[CHWN_PB];
-                UNROLL
+                i2w_vec xv[CHWN_PB];
+                I2W_UNROLL
                 for (int p = 0; p < CHWN_PB; p++)
-                    xv[p] = p >= np ? v_zero()
+                    xv[p] = p >= np ? i2w_vzero()
                             : ln->load == LOAD_CONTIGUOUS
-                                ? v_load(xp[p] + c * xc, mp[p])
+                                ? i2w_vload_m(xp[p] + c * xc, mp[p])
                             : ln->load == LOAD_HALVES
-                                ? v_load_halves(xp[p] + c * xc,
-                                                xp[p] + c * xc + next_pixel,
-                                                mp[p])
-                                : v_gather(xp[p] + c * xc, ln->gidx, mp[p]);
-                UNROLL
+                                ? i2w_vload_halves_m(
+                                      xp[p] + c * xc,
+                                      xp[p] + c * xc + next_pixel, mp[p])
+                                : i2w_vgather_m(xp[p] + c * xc, ln->gidx,
+                                                mp[p]);
+                I2W_UNROLL
                 for (int i = 0; i < CHWN_KB; i++)
                     if (i < kb) {
-                        const vf wv = v_set1(wp[c * wc + i]);
-                        UNROLL
+                        const i2w_vec wv = i2w_vbcast(wp + c * wc + i);
+                        I2W_UNROLL
                         for (int p = 0; p < CHWN_PB; p++)
                             if (p < np)
-                                acc[p][i] = v_fma(xv[p], wv, acc[p][i]);
+                                acc[p][i] = i2w_vfma(xv[p], wv, acc[p][i]);
                     }
             }
         }
     }
-    UNROLL
+    I2W_UNROLL
     for (int p = 0; p < CHWN_PB; p++) {
         if (p >= np)
             continue;
         const int wo = wo0 + p * q;
-        const vm ms = m_and(used, m_in(vi_lin(ln->pix, 1, wo), sh->wo));
-        UNROLL
+        const i2w_vmask ms = i2w_vmask_and(
+            used, i2w_vmask_in(i2w_vint_lin(ln->pix, 1, wo), sh->wo));
+        I2W_UNROLL
         for (int i = 0; i < CHWN_KB; i++)
             if (i < kb)
-                v_store(y + i * yk + (size_t)wo * ldn + n0, acc[p][i], ms);
+                i2w_vstore_m(y + i * yk + (size_t)wo * ldn + n0, ms,
+                             acc[p][i]);
     }
 }
 

@@ -1,22 +1,17 @@
 /* Depthwise im2win kernels (im2win_dw.h), compiled once per ISA: the
- * ISA flags pick the vector width and the register blocking.  A work unit
- * is (image or image block, channel block or channel, band of output
- * rows): its window is built in the thread's part of the workspace, then
- * the band's outputs are computed from the window alone. */
-#include <immintrin.h>
+ * ISA's macro (simd.h) picks the vector width and the register blocking.
+ * A work unit is (image or image block, channel block or channel, band of
+ * output rows): its window is built in the thread's part of the
+ * workspace, then the band's outputs are computed from the window
+ * alone. */
 #include <stddef.h>
 #include <string.h>
 
 #include "x86/im2win_dw.h"
+#include "x86/simd.h"
 #include "x86/x86.h"
 
-#define I2W_INLINE static inline __attribute__((always_inline))
-/* complete unrolling over a register tile, so that its accumulators are
- * registers, not an array in memory */
-#define UNROLL _Pragma("GCC unroll 16")
-
-#if defined(__AVX512F__)
-#define VL 16
+#if defined(I2W_X86_AVX512)
 #define DW_FORWARD i2w_x86_im2win_dw_forward_avx512
 /* 32 registers: NHWC 7 pixels x 2 channel vectors + 2 filter vectors
  * (the window is an FMA memory operand); planar 8 rows x 2 vectors +
@@ -26,29 +21,7 @@
 #define NHWC_NV 2
 #define PL_TR 8
 #define PL_TV 2
-typedef __m512 vf;
-typedef __mmask16 vm;
-
-I2W_INLINE vf v_zero(void) { return _mm512_setzero_ps(); }
-I2W_INLINE vf v_set1(float a) { return _mm512_set1_ps(a); }
-I2W_INLINE vf v_fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
-I2W_INLINE vf v_load(const float *p) { return _mm512_loadu_ps(p); }
-I2W_INLINE vf v_loadz(const float *p, vm m) { return _mm512_maskz_loadu_ps(m, p); }
-/* lane i = p[i*stride] where m is set, else 0 */
-I2W_INLINE vf v_gatherz(const float *p, int stride, vm m)
-{
-    const __m512i idx = _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        _mm512_set1_epi32(stride));
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, p, 4);
-}
-I2W_INLINE void v_store(float *p, vf v) { _mm512_storeu_ps(p, v); }
-I2W_INLINE void v_store_m(float *p, vf v, vm m) { _mm512_mask_storeu_ps(p, m, v); }
-/* the first n lanes (all for n >= VL) */
-I2W_INLINE vm m_first(int n) { return n >= VL ? 0xffff : (vm)((1u << n) - 1u); }
-
-#else /* AVX2 + FMA */
-#define VL 8
+#else /* I2W_X86_AVX2 */
 #define DW_FORWARD i2w_x86_im2win_dw_forward_avx2
 /* 16 registers: NHWC 7 pixels x 1 channel vector + filter + load (7 as
  * for AVX-512); planar 6 rows x 2 vectors + broadcast + load */
@@ -56,33 +29,19 @@ I2W_INLINE vm m_first(int n) { return n >= VL ? 0xffff : (vm)((1u << n) - 1u); }
 #define NHWC_NV 1
 #define PL_TR 6
 #define PL_TV 2
-typedef __m256 vf;
-typedef __m256i vm;
-
-I2W_INLINE vf v_zero(void) { return _mm256_setzero_ps(); }
-I2W_INLINE vf v_set1(float a) { return _mm256_set1_ps(a); }
-I2W_INLINE vf v_fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
-I2W_INLINE vf v_load(const float *p) { return _mm256_loadu_ps(p); }
-I2W_INLINE vf v_loadz(const float *p, vm m) { return _mm256_maskload_ps(p, m); }
-I2W_INLINE vf v_gatherz(const float *p, int stride, vm m)
-{
-    const __m256i idx = _mm256_mullo_epi32(
-        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
-    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, idx,
-                                    _mm256_castsi256_ps(m), 4);
-}
-I2W_INLINE void v_store(float *p, vf v) { _mm256_storeu_ps(p, v); }
-I2W_INLINE void v_store_m(float *p, vf v, vm m) { _mm256_maskstore_ps(p, m, v); }
-I2W_INLINE vm m_first(int n)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 #endif
 
 static int min_int(int a, int b) { return a < b ? a : b; }
 /* a / b rounded up, a >= 0, b > 0 */
 static int div_up(int a, int b) { return (a + b - 1) / b; }
+
+/* NHWC: the lanes of the channel vector from channel c on that are
+ * channels of x: all of them but in the last vector (tested, not clamped
+ * to the vector: the common case then costs no mask arithmetic). */
+static inline i2w_vmask channel_lanes(const i2w_shape *sh, int c)
+{
+    return sh->c - c >= I2W_VL ? i2w_vmask_all() : i2w_vmask_first(sh->c - c);
+}
 
 /* Whether window row j of a band of hbn output rows is read by any tap:
  * with a stride or dilation above 1 some input rows never are, and their
@@ -104,45 +63,51 @@ static int band_rows(const i2w_shape *sh, int hbn)
 
 /* ------------------------------------------------------------------ NHWC */
 
-/* Channels [c0, c0 + nv*VL) of the filter as [R*S][nv*VL], zero past C,
- * so every channel vector is a plain load: the taps of VL channels of w
- * ([C][R*S]) are gathered.  Each unit packs its own channels into its
- * thread's part of the workspace, so no thread waits for the others'
- * packing (unless set_filter packed the whole filter once). */
+/* Channels [c0, c0 + nv*I2W_VL) of the filter as [R*S][nv*I2W_VL], zero
+ * past C, so every channel vector is a plain load: the taps of I2W_VL
+ * channels of w ([C][R*S]) are gathered.  Each unit packs its own
+ * channels into its thread's part of the workspace, so no thread waits
+ * for the others' packing (unless set_filter packed the whole filter
+ * once). */
 static void nhwc_pack(const i2w_dw_cfg *cfg, const float *w, float *fp,
                       int c0, int nv)
 {
     const int taps = cfg->sh.r * cfg->sh.s;
-    const size_t ts = (size_t)nv * VL;
+    const size_t ts = (size_t)nv * I2W_VL;
+    /* lane i: channel c + i, taps floats after channel c */
+    const i2w_vint idx = i2w_vint_lin(i2w_vint_iota(), taps, 0);
     for (int v = 0; v < nv; v++) {
-        const int c = c0 + v * VL;
-        const vm m = m_first(cfg->sh.c - c);
+        const int c = c0 + v * I2W_VL;
+        const i2w_vmask m = channel_lanes(&cfg->sh, c);
         for (int t = 0; t < taps; t++)
-            v_store(fp + t * ts + v * VL,
-                    v_gatherz(w + (size_t)c * taps + t, taps, m));
+            i2w_vstore(fp + t * ts + v * I2W_VL,
+                       i2w_vgather_m(w + (size_t)c * taps + t, idx, m));
     }
 }
 
-/* Channels [c0, c0 + nv*VL) of the bias, zero past C or without bias. */
+/* Channels [c0, c0 + nv*I2W_VL) of the bias, zero past C or without
+ * bias. */
 static void nhwc_pack_bias(const i2w_dw_cfg *cfg, const float *bias,
                            float *bp, int c0, int nv)
 {
     for (int v = 0; v < nv; v++) {
-        const int c = c0 + v * VL;
-        v_store(bp + v * VL,
-                bias ? v_loadz(bias + c, m_first(cfg->sh.c - c)) : v_zero());
+        const int c = c0 + v * I2W_VL;
+        i2w_vstore(bp + v * I2W_VL,
+                   bias ? i2w_vload_m(bias + c, channel_lanes(&cfg->sh, c))
+                        : i2w_vzero());
     }
 }
 
-/* Input row hi of image n, channels [c0, c0 + nv*VL), as one window row
- * [nv][cols][VL]: a plane of columns per channel vector, so the pixels of
- * a tile are a constant distance apart (sw vectors); padding columns (and
- * the whole row, outside the image) are zeros, so are channels past C. */
+/* Input row hi of image n, channels [c0, c0 + nv*I2W_VL), as one window
+ * row [nv][cols][I2W_VL]: a plane of columns per channel vector, so the
+ * pixels of a tile are a constant distance apart (sw vectors); padding
+ * columns (and the whole row, outside the image) are zeros, so are
+ * channels past C. */
 static void nhwc_window_row(const i2w_dw_cfg *cfg, const float *x, float *wr,
                             int n, int c0, int nv, int hi)
 {
     const i2w_shape *sh = &cfg->sh;
-    const size_t vs = (size_t)cfg->cols * VL;
+    const size_t vs = (size_t)cfg->cols * I2W_VL;
     if (hi < 0 || hi >= sh->h) {
         memset(wr, 0, nv * vs * sizeof *wr);
         return;
@@ -153,20 +118,20 @@ static void nhwc_window_row(const i2w_dw_cfg *cfg, const float *x, float *wr,
     const int in = min_int(sh->w, cfg->cols - lo);
     for (int v = 0; v < nv; v++) {
         float *d = wr + v * vs;
-        const float *src = xr + v * VL;
-        const vm m = m_first(sh->c - c0 - v * VL);
+        const float *src = xr + v * I2W_VL;
+        const i2w_vmask m = channel_lanes(sh, c0 + v * I2W_VL);
         for (int col = 0; col < lo; col++)
-            v_store(d + (size_t)col * VL, v_zero());
-        if (c0 + (v + 1) * VL <= sh->c)
+            i2w_vstore(d + (size_t)col * I2W_VL, i2w_vzero());
+        if (c0 + (v + 1) * I2W_VL <= sh->c)
             for (int col = 0; col < in; col++)
-                v_store(d + (size_t)(lo + col) * VL,
-                        v_load(src + (size_t)col * sh->c));
+                i2w_vstore(d + (size_t)(lo + col) * I2W_VL,
+                           i2w_vload(src + (size_t)col * sh->c));
         else /* the channels past C are zeros */
             for (int col = 0; col < in; col++)
-                v_store(d + (size_t)(lo + col) * VL,
-                        v_loadz(src + (size_t)col * sh->c, m));
+                i2w_vstore(d + (size_t)(lo + col) * I2W_VL,
+                           i2w_vload_m(src + (size_t)col * sh->c, m));
         for (int col = lo + in; col < cfg->cols; col++)
-            v_store(d + (size_t)col * VL, v_zero());
+            i2w_vstore(d + (size_t)col * I2W_VL, i2w_vzero());
     }
 }
 
@@ -187,28 +152,29 @@ typedef struct {
 /* One filter row of 3 undilated taps: each window column of the tile is
  * loaded once and feeds every pixel whose taps cover it (with stride 1, 9
  * loads for 21 FMAs of a vector, not 21). */
-I2W_INLINE void nhwc_row3(vf acc[NHWC_PB][NHWC_NV], const float *wr,
+I2W_INLINE void nhwc_row3(i2w_vec acc[NHWC_PB][NHWC_NV], const float *wr,
                           size_t vs, const float *fr, size_t ts, int np,
                           int nv, int sw)
 {
-    vf f[3][NHWC_NV];
-    UNROLL
+    i2w_vec f[3][NHWC_NV];
+    I2W_UNROLL
     for (int s = 0; s < 3; s++)
-        UNROLL
+        I2W_UNROLL
         for (int v = 0; v < NHWC_NV; v++)
-            f[s][v] = v < nv ? v_load(fr + s * ts + v * VL) : v_zero();
-    UNROLL
+            f[s][v] = v < nv ? i2w_vload(fr + s * ts + v * I2W_VL)
+                             : i2w_vzero();
+    I2W_UNROLL
     for (int j = 0; j < (NHWC_PB - 1) * sw + 3; j++)
-        UNROLL
+        I2W_UNROLL
         for (int v = 0; v < NHWC_NV; v++) {
             if (v >= nv || j > (np - 1) * sw + 2)
                 continue;
-            const vf xv = v_load(wr + v * vs + j * VL);
-            UNROLL
+            const i2w_vec xv = i2w_vload(wr + v * vs + j * I2W_VL);
+            I2W_UNROLL
             for (int s = 0; s < 3; s++) {
                 const int p = (j - s) / sw;
                 if (j >= s && (j - s) % sw == 0 && p < np)
-                    acc[p][v] = v_fma(xv, f[s][v], acc[p][v]);
+                    acc[p][v] = i2w_vfma(xv, f[s][v], acc[p][v]);
             }
         }
 }
@@ -220,9 +186,9 @@ static inline int next_slot(int slot, int dh, int span)
     return slot >= span ? slot - span : slot;
 }
 
-/* np pixels of one output row x nv channel vectors [c, c + nv*VL).  win:
- * the window at the tile's first column, channel c's plane; slot0: the
- * ring slot of the row's first tap; y: the first pixel's output at
+/* np pixels of one output row x nv channel vectors [c, c + nv*I2W_VL).
+ * win: the window at the tile's first column, channel c's plane; slot0:
+ * the ring slot of the row's first tap; y: the first pixel's output at
  * channel c.  sw: the stride, and row3: whether the filter is 3x3 with
  * undilated rows (nhwc_row3); both constants at the calls that matter, so
  * the pixels' window offsets are immediates. */
@@ -233,18 +199,19 @@ I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
     const size_t ts = nc->ts;
     const float *fc = nc->fp + (c - nc->c0); /* the tile's channels */
     const int span = nc->cfg->rows;
-    vf acc[NHWC_PB][NHWC_NV];
-    UNROLL
+    i2w_vec acc[NHWC_PB][NHWC_NV];
+    I2W_UNROLL
     for (int v = 0; v < NHWC_NV; v++) {
-        const vf b = v < nv ? v_load(nc->bp + (c - nc->c0) + v * VL)
-                            : v_zero();
-        UNROLL
+        const i2w_vec b =
+            v < nv ? i2w_vload(nc->bp + (c - nc->c0) + v * I2W_VL)
+                   : i2w_vzero();
+        I2W_UNROLL
         for (int p = 0; p < NHWC_PB; p++)
             acc[p][v] = b;
     }
     int slot = slot0;
     if (row3) { /* unrolled, so the compiler interleaves the three rows */
-        UNROLL
+        I2W_UNROLL
         for (int r = 0; r < 3; r++) {
             nhwc_row3(acc, win + (size_t)slot * nc->rs, nc->vs,
                       fc + (size_t)r * 3 * ts, ts, np, nv, sw);
@@ -256,43 +223,46 @@ I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
             const float *fr = fc + (size_t)r * sh->s * ts;
             slot = next_slot(slot, sh->dh, span);
             for (int s = 0; s < sh->s; s++) {
-                const float *ws = wr + (size_t)s * sh->dw * VL;
-                vf f[NHWC_NV];
-                UNROLL
+                const float *ws = wr + (size_t)s * sh->dw * I2W_VL;
+                i2w_vec f[NHWC_NV];
+                I2W_UNROLL
                 for (int v = 0; v < NHWC_NV; v++)
-                    f[v] = v < nv ? v_load(fr + s * ts + v * VL) : v_zero();
-                UNROLL
+                    f[v] = v < nv ? i2w_vload(fr + s * ts + v * I2W_VL)
+                                  : i2w_vzero();
+                I2W_UNROLL
                 for (int v = 0; v < NHWC_NV; v++)
-                    UNROLL
+                    I2W_UNROLL
                     for (int p = 0; p < NHWC_PB; p++)
                         if (p < np && v < nv)
-                            acc[p][v] = v_fma(v_load(ws + v * nc->vs +
-                                                     p * sw * VL),
-                                              f[v], acc[p][v]);
+                            acc[p][v] = i2w_vfma(
+                                i2w_vload(ws + v * nc->vs + p * sw * I2W_VL),
+                                f[v], acc[p][v]);
             }
         }
     }
-    UNROLL
+    I2W_UNROLL
     for (int v = 0; v < NHWC_NV; v++) {
         if (v >= nv)
             continue;
-        const int cv = c + v * VL;
-        const int full = cv + VL <= sh->c;
-        const vm m = m_first(sh->c - cv);
-        UNROLL
+        const int cv = c + v * I2W_VL;
+        const int full = cv + I2W_VL <= sh->c;
+        const i2w_vmask m = channel_lanes(sh, cv);
+        I2W_UNROLL
         for (int p = 0; p < NHWC_PB; p++)
             if (p < np) {
                 if (full)
-                    v_store(y + (size_t)p * sh->c + v * VL, acc[p][v]);
+                    i2w_vstore(y + (size_t)p * sh->c + v * I2W_VL,
+                               acc[p][v]);
                 else
-                    v_store_m(y + (size_t)p * sh->c + v * VL, acc[p][v], m);
+                    i2w_vstore_m(y + (size_t)p * sh->c + v * I2W_VL, m,
+                                 acc[p][v]);
             }
     }
 }
 
-/* Output rows [ho0, ho0 + hbn) of image n, channels [c0, c0 + nv*VL):
- * each row's new input rows into the ring, then its tiles, pixels
- * outside, channel vectors inside. */
+/* Output rows [ho0, ho0 + hbn) of image n, channels
+ * [c0, c0 + nv*I2W_VL): each row's new input rows into the ring, then its
+ * tiles, pixels outside, channel vectors inside. */
 I2W_INLINE void nhwc_band(const nhwc_ctx *nc, const float *x, float *win,
                           float *y, int n, int c0, int nv, int ho0, int hbn,
                           int sw, int row3)
@@ -310,19 +280,20 @@ I2W_INLINE void nhwc_band(const nhwc_ctx *nc, const float *x, float *win,
         float *yr = y + ((size_t)n * sh->ho + ho) * sh->wo * sh->c + c0;
         for (int wo0 = 0; wo0 < sh->wo; wo0 += NHWC_PB) {
             const int np = min_int(NHWC_PB, sh->wo - wo0);
-            const float *wt = win + (size_t)wo0 * sw * VL;
+            const float *wt = win + (size_t)wo0 * sw * I2W_VL;
             float *yt = yr + (size_t)wo0 * sh->c;
             for (int v = 0; v < nv; v += NHWC_NV) {
                 const float *wv = wt + v * nc->vs;
-                const int c = c0 + v * VL, nvt = min_int(NHWC_NV, nv - v);
+                const int c = c0 + v * I2W_VL;
+                const int nvt = min_int(NHWC_NV, nv - v);
                 if (np == NHWC_PB && nvt == NHWC_NV)
-                    nhwc_tile(nc, wv, slot0, yt + v * VL, c, NHWC_PB,
+                    nhwc_tile(nc, wv, slot0, yt + v * I2W_VL, c, NHWC_PB,
                               NHWC_NV, sw, row3);
                 else if (np == NHWC_PB) /* an odd vector of the block */
-                    nhwc_tile(nc, wv, slot0, yt + v * VL, c, NHWC_PB, 1, sw,
-                              row3);
+                    nhwc_tile(nc, wv, slot0, yt + v * I2W_VL, c, NHWC_PB, 1,
+                              sw, row3);
                 else
-                    nhwc_tile(nc, wv, slot0, yt + v * VL, c, np, nvt, sw,
+                    nhwc_tile(nc, wv, slot0, yt + v * I2W_VL, c, np, nvt, sw,
                               row3);
             }
         }
@@ -369,18 +340,19 @@ static void nhwc_forward(const i2w_dw_cfg *cfg, const float *x,
         const int band = (int)(t / cfg->cblocks % cfg->bands);
         const int n = (int)(t / cfg->cblocks / cfg->bands);
         const int c0 = cblk * cfg->cb;
-        const int nv = min_int(cfg->cb, cfg->cp - c0) / VL;
+        const int nv = min_int(cfg->cb, cfg->cp - c0) / I2W_VL;
         const int ho0 = band * cfg->hb;
-        float *bp = fp + (size_t)sh->r * sh->s * nv * VL;
+        float *bp = fp + (size_t)sh->r * sh->s * nv * I2W_VL;
         nhwc_pack_bias(cfg, bias, bp, c0, nv);
         if (!packed)
             nhwc_pack(cfg, w, fp, c0, nv);
         const nhwc_ctx nc = {.cfg = cfg,
-                             .vs = (size_t)cfg->cols * VL,
-                             .rs = (size_t)cfg->cols * nv * VL,
+                             .vs = (size_t)cfg->cols * I2W_VL,
+                             .rs = (size_t)cfg->cols * nv * I2W_VL,
                              .fp = packed ? packed + c0 : fp,
                              .bp = bp,
-                             .ts = packed ? (size_t)cfg->cp : (size_t)nv * VL,
+                             .ts = packed ? (size_t)cfg->cp
+                                          : (size_t)nv * I2W_VL,
                              .c0 = c0};
         nhwc_band_any(&nc, x, fp + cfg->filter_floats, y, n, c0, nv, ho0,
                       min_int(cfg->hb, sh->ho - ho0));
@@ -459,10 +431,10 @@ typedef struct {
     size_t wt;      /* filter tap stride */
     float bias;
     size_t ys;      /* output row stride */
-    size_t vs;      /* output vector stride: VL, or ncol when a vector is
-                       one column of a CHWN image block */
+    size_t vs;      /* output vector stride: I2W_VL, or ncol when a vector
+                       is one column of a CHWN image block */
     int masked;     /* vectors from this one on store the lanes of m */
-    vm m;
+    i2w_vmask m;
 } planar_ctx;
 
 /* nr output rows x nv vectors of one plane: win at the tile's first band
@@ -473,38 +445,40 @@ I2W_INLINE void planar_tile(const planar_ctx *pc, const float *win,
     const i2w_shape *sh = &pc->cfg->sh;
     const size_t pl = (size_t)pc->cfg->cols * pc->cfg->lanes;
     const size_t next_row = (size_t)sh->sh * pc->rs;
-    vf acc[PL_TR][PL_TV];
-    UNROLL
+    i2w_vec acc[PL_TR][PL_TV];
+    I2W_UNROLL
     for (int i = 0; i < PL_TR; i++)
-        UNROLL
+        I2W_UNROLL
         for (int v = 0; v < PL_TV; v++)
-            acc[i][v] = v_set1(pc->bias);
+            acc[i][v] = i2w_vbcast(&pc->bias);
     for (int r = 0; r < sh->r; r++) {
         const float *wr = win + (size_t)r * sh->dh * pc->rs;
         for (int s = 0; s < sh->s; s++) {
             const int d = s * sh->dw;
             const float *ws = wr + (size_t)(d % sh->sw) * pl +
                               (size_t)(d / sh->sw) * pc->cfg->lanes;
-            const vf f = v_set1(pc->w[(size_t)(r * sh->s + s) * pc->wt]);
-            UNROLL
+            const i2w_vec f =
+                i2w_vbcast(pc->w + (size_t)(r * sh->s + s) * pc->wt);
+            I2W_UNROLL
             for (int i = 0; i < PL_TR; i++)
-                UNROLL
+                I2W_UNROLL
                 for (int v = 0; v < PL_TV; v++)
                     if (i < nr && v < nv)
-                        acc[i][v] = v_fma(v_load(ws + i * next_row + v * VL),
-                                          f, acc[i][v]);
+                        acc[i][v] = i2w_vfma(
+                            i2w_vload(ws + i * next_row + v * I2W_VL), f,
+                            acc[i][v]);
         }
     }
-    UNROLL
+    I2W_UNROLL
     for (int i = 0; i < PL_TR; i++)
-        UNROLL
+        I2W_UNROLL
         for (int v = 0; v < PL_TV; v++)
             if (i < nr && v < nv) {
                 float *d = y + i * pc->ys + v * pc->vs;
                 if (v0 + v >= pc->masked)
-                    v_store_m(d, acc[i][v], pc->m);
+                    i2w_vstore_m(d, pc->m, acc[i][v]);
                 else
-                    v_store(d, acc[i][v]);
+                    i2w_vstore(d, acc[i][v]);
             }
 }
 
@@ -518,7 +492,7 @@ static void planar_band(const planar_ctx *pc, const float *win, float *y,
         const float *wi = win + (size_t)i0 * pc->cfg->sh.sh * pc->rs;
         float *yi = y + (size_t)(ho0 + i0) * pc->ys;
         for (int v0 = 0; v0 < nvec; v0 += PL_TV) {
-            const float *wt = wi + v0 * VL;
+            const float *wt = wi + v0 * I2W_VL;
             float *yt = yi + v0 * pc->vs;
             const int nv = min_int(PL_TV, nvec - v0);
             if (nr == PL_TR && nv == PL_TV)
@@ -542,7 +516,7 @@ static void planar_forward(const i2w_dw_cfg *cfg, const float *x,
     const size_t yb = blocked ? (size_t)L : sh->c * yc;
     /* a row of outputs: Wo*L floats in vectors, or Wo vectors of L images */
     const int row = sh->wo * L;
-    const int nvec = (row + VL - 1) / VL;
+    const int nvec = (row + I2W_VL - 1) / I2W_VL;
     /* NCHW filters are [C][R][S], CHWN ones [R][S][C] */
     const int nchw = sh->layout == I2W_LAYOUT_NCHW;
     const size_t wc = nchw ? (size_t)sh->r * sh->s : 1;
@@ -566,14 +540,14 @@ static void planar_forward(const i2w_dw_cfg *cfg, const float *x,
             .wt = nchw ? 1 : (size_t)sh->k,
             .bias = bias ? bias[c] : 0.0f,
             .ys = (size_t)sh->wo * cfg->ncol,
-            .vs = blocked ? (size_t)cfg->ncol : VL,
+            .vs = blocked ? (size_t)cfg->ncol : I2W_VL,
         };
         if (!blocked) { /* the row's last vector, when partial */
-            pc.masked = row % VL ? nvec - 1 : nvec;
-            pc.m = m_first(row - (nvec - 1) * VL);
+            pc.masked = row % I2W_VL ? nvec - 1 : nvec;
+            pc.m = i2w_vmask_first(row - (nvec - 1) * I2W_VL);
         } else { /* every vector of a partial block */
             pc.masked = nreal < L ? 0 : nvec;
-            pc.m = m_first(nreal);
+            pc.m = i2w_vmask_first(nreal);
         }
         planar_window(cfg, x + b * xb + c * xc, win, ho0, hbn, nreal);
         planar_band(&pc, win, y + b * yb + c * yc, ho0, hbn, nvec);
