@@ -109,6 +109,9 @@ static const int fixed[][14] = {
      * that wraps (padding, stride and dilation in rows) */
     {1, 24, 70, 66, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1},
     {1, 32, 121, 50, 18, 5, 3, 2, 1, 2, 1, 2, 1, 1},
+    /* dilated columns in a window of input rows, padding wider than the
+     * dilated filter: taps, rows and whole tiles in the padding skipped */
+    {2, 64, 2, 6, 20, 3, 3, 1, 1, 6, 6, 4, 3, 1},
     /* groups of few channels, bundled several to a vector */
     {3, 32, 9, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 8},   /* 8 groups 4 -> 4 */
     {2, 12, 7, 9, 18, 3, 3, 2, 1, 1, 0, 1, 1, 6},    /* 6 groups 2 -> 3 */

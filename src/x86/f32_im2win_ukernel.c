@@ -36,24 +36,27 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args)
         }
     }
 
-    const float *b = args->b;
     const ptrdiff_t a_pix = args->a_pix;
     const int run = args->run;
     int slot = args->seg0;
-    for (int sg = 0; sg < args->nseg; sg++) {
-        const float *a = args->a + slot * args->a_seg;
+    for (int sr = 0; sr < args->nseg; sr++) {
+        const float *a_r = args->a + slot * args->a_seg;
+        const float *b = args->b + sr * args->b_row;
         slot += args->seg_step;
         if (slot >= args->seg_wrap)
             slot -= args->seg_wrap;
-        for (int i = 0; i < run; i++) {
-            i2w_vec bv[I2W_NV_MAX];
-            I2W_UNROLL for (int v = 0; v < nv; v++)
-                bv[v] = i2w_vload(b + v * I2W_VL);
-            b += nv * I2W_VL;
-            I2W_UNROLL for (int p = 0; p < mr; p++) {
-                i2w_vec av = i2w_vbcast(a + p * a_pix + i);
+        for (int ss = 0; ss < args->nseg_s; ss++) {
+            const float *a = a_r + ss * args->a_col;
+            for (int i = 0; i < run; i++) {
+                i2w_vec bv[I2W_NV_MAX];
                 I2W_UNROLL for (int v = 0; v < nv; v++)
-                    acc[p][v] = i2w_vfma(av, bv[v], acc[p][v]);
+                    bv[v] = i2w_vload(b + v * I2W_VL);
+                b += nv * I2W_VL;
+                I2W_UNROLL for (int p = 0; p < mr; p++) {
+                    i2w_vec av = i2w_vbcast(a + p * a_pix + i);
+                    I2W_UNROLL for (int v = 0; v < nv; v++)
+                        acc[p][v] = i2w_vfma(av, bv[v], acc[p][v]);
+                }
             }
         }
     }

@@ -22,10 +22,11 @@
 /* Outputs larger than this go past the caches (streaming stores, no
  * read for ownership): they would not stay in the 32 MiB L3 anyway. */
 #define I2W_IM2WIN_STREAM_BYTES (16u << 20)
-/* Shortest tap-row run (S*C floats) worth a window of input rows: each
- * run costs the micro-kernel a loop of its own, and with C = 3 the 3x3
- * layer conv7 ran 5% slower in NCHW on runs of 9 floats than on the
- * per-output-row window's single run of 27 (Zen 5). */
+/* Shortest run (S*C floats per tap row, C with column dilation) worth a
+ * window of input rows: each run costs the micro-kernel a loop of its
+ * own, and with C = 3 the 3x3 layer conv7 ran 5% slower in NCHW on runs
+ * of 9 floats than on the per-output-row window's single run of 27
+ * (Zen 5). */
 #define I2W_IM2WIN_MIN_ROW_RUN 64
 /* Tile bytes of a CHWN/CHWN8 work unit (all its outputs, stored at the
  * end as vectors of images): stays in L2 while the panels run. */
@@ -81,9 +82,9 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
     int hb = div_up(I2W_IM2WIN_UNIT_PIXELS, (size_t)sh->wo * cfg->ng);
     if (hb > sh->ho)
         hb = sh->ho;
-    cfg->row_window = sh->dw == 1 && (sh->layout == I2W_LAYOUT_NHWC ||
-                                      (size_t)sh->s * sh->cg >=
-                                          I2W_IM2WIN_MIN_ROW_RUN);
+    const size_t run = (size_t)(sh->dw == 1 ? sh->s : 1) * sh->cg;
+    cfg->row_window = (sh->layout == I2W_LAYOUT_NHWC && sh->dw == 1) ||
+                      run >= I2W_IM2WIN_MIN_ROW_RUN;
     if (i2w_im2win_window_rows(cfg, hb) > (size_t)hb * sh->r)
         cfg->row_window = 0;
     while (!bm && hb > 1 &&

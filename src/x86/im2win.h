@@ -5,14 +5,18 @@
  * out [channel chunk][input row][column][channels of the chunk] (padding
  * rows and columns written as zeros inside the window only: the input is
  * never padded), so the reduction of output pixel wo over one chunk, taps
- * (r, s), is R contiguous runs of S*cb floats, one per tap row, starting
- * at column wo*stride_w of input rows ho*stride_h + r*dilation_h.  Each
- * input row is copied once per work unit however many output rows read
- * it (R / stride_h of them) and kept in a ring from one block of output
- * rows to the next of the same band (i2w_im2win_span), and NHWC input
- * without padding is read in place (cfg->in_place).  Column dilation breaks the runs; then (and when
- * the rows between strided taps are unused, stride_h > R) the window is
- * built per output row instead, [chunk][output row][column][R][cb], and a
+ * (r, s), is R runs of S*cb contiguous floats, one per tap row (with
+ * dilation_w > 1, S runs of cb per tap row), starting at column
+ * wo*stride_w of input rows ho*stride_h + r*dilation_h.  Each input row is
+ * copied once per work unit however many output rows read it (R /
+ * stride_h of them) and kept in a ring from one block of output rows to
+ * the next of the same band (i2w_im2win_span), and NHWC input without
+ * padding is read in place (cfg->in_place).  Taps that fall in the
+ * padding for a whole output row (rows) or micro-tile (columns) are
+ * skipped, not multiplied by the window's zeros.  When the runs would be
+ * short (few channels) or the window would hold unused rows (strides
+ * that skip rows, a large dilation_h over few rows), the window is built
+ * per output row instead, [chunk][output row][column][R][cb], and a
  * pixel's reduction is one run of S*R*cb floats (S runs of R*cb with
  * dilation_w > 1): cfg->row_window = 0.  Every layout is read into the
  * window (NHWC by vector copies, the others by register transposes), so

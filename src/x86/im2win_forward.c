@@ -21,10 +21,11 @@ static int panel_channels(const i2w_im2win_cfg *cfg, int kp)
 }
 
 /* The window geometry of a chunk of cbn channels, for the micro-kernel:
- * in a window of input rows (or x itself, cfg->in_place) the S*cbn floats
- * of each tap row are one run, the tap rows dilation_h slots apart in the
- * ring (or in x); in a window of R rows per output row, without column
- * dilation, all the taps of a pixel are one run. */
+ * in a window of input rows (or x itself, cfg->in_place) each tap row is
+ * one run of S*cbn floats (S runs of cbn, dilation_w columns apart), the
+ * tap rows dilation_h slots apart in the ring (or in x); in a window of R
+ * rows per output row, all the taps of a pixel are one run of S*R*cbn
+ * floats (S runs of R*cbn with column dilation). */
 static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
                        i2w_im2win_uk_args *args)
 {
@@ -32,8 +33,7 @@ static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
     if (cfg->row_window) {
         const ptrdiff_t col = cfg->in_place ? cfg->xs_w : cbn;
         args->a_pix = sh->sw * col;
-        args->nseg = sh->r;
-        args->run = sh->s * cbn;
+        args->a_col = sh->dw * col;
         args->a_seg = cfg->in_place ? cfg->xs_h : cfg->wp * cbn;
         args->seg_step = sh->dh;
         args->seg_wrap = cfg->in_place
@@ -43,41 +43,83 @@ static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
     }
     const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
     args->a_pix = sh->sw * col;
-    args->nseg = sh->dw == 1 ? 1 : sh->s;
+    args->a_col = sh->dw * col;
+    args->nseg = 1;
+    args->nseg_s = sh->dw == 1 ? 1 : sh->s;
     args->run = sh->dw == 1 ? sh->s * (int)col : (int)col;
-    args->a_seg = sh->dw * col;
     args->seg0 = 0;
     args->seg_step = 1;
     args->seg_wrap = INT_MAX;
+    args->b_row = 0;
 }
 
-/* Output row `rel` rows after the first of the window (chunk, cbn
- * channels): where its first pixel's reduction starts, and in a window of
- * input rows the slot of its first tap row (args->seg0). */
-static const float *window_row(const i2w_im2win_cfg *cfg,
-                               i2w_im2win_uk_args *args, const float *chunk,
-                               int cbn, int rel)
+/* a / b rounded down, b > 0 */
+static int div_floor(int a, int b)
 {
-    if (!cfg->row_window)
-        return chunk + rel * i2w_im2win_row_step(cfg, cbn);
-    args->seg0 = rel * cfg->sh.sh;
-    if (!cfg->in_place)
-        args->seg0 %= args->seg_wrap;
-    return chunk;
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-/* The micro-tiles of one output row for the panel in args: a is the
- * row's first pixel in the window, c its first output in the tile. */
+/* [*lo, *hi): the taps t < n of one dimension that read the input (not
+ * the padding) for at least one output: x + t*d in [0, size) for some x
+ * in [x0, x1], the input coordinates of tap 0 of the outputs. */
+static void valid_taps(int x0, int x1, int d, int size, int n, int *lo,
+                       int *hi)
+{
+    if (x0 >= 0 && x1 + (n - 1) * d < size) { /* the common case */
+        *lo = 0;
+        *hi = n;
+        return;
+    }
+    *lo = x1 >= 0 ? 0 : div_floor(-x1 + d - 1, d);
+    *hi = div_floor(size - 1 - x0, d) + 1;
+    if (*hi > n)
+        *hi = n;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* The micro-tiles of output row ho, `rel` rows after the first output row
+ * of the window chunk (cbn channels), for the panel in args whose chunk of
+ * the packed filter starts at b; c is the row's first output in the tile.
+ * In a window of input rows the taps that fall in the padding for a whole
+ * micro-tile are skipped: rows by the output row, columns by the tile. */
 static void row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
-                      const float *a, float *c)
+                      const float *chunk, const float *b, int cbn, int rel,
+                      int ho, float *c)
 {
-    const int wo = cfg->sh.wo, nblk = (wo + cfg->mr - 1) / cfg->mr;
+    const i2w_shape *sh = &cfg->sh;
+    const int wo = sh->wo, nblk = (wo + cfg->mr - 1) / cfg->mr;
     const int nv = (args->nk + I2W_VL - 1) / I2W_VL;
+    const ptrdiff_t step = (ptrdiff_t)nv * I2W_VL * cbn; /* per tap */
+    const float *a = chunk;
+    int r_lo = 0;
+    if (cfg->row_window) {
+        const int h0 = ho * sh->sh - sh->ph;
+        int r_hi;
+        valid_taps(h0, h0, sh->dh, sh->h, sh->r, &r_lo, &r_hi);
+        args->nseg = r_hi - r_lo;
+        args->seg0 = rel * sh->sh + r_lo * sh->dh;
+        if (!cfg->in_place)
+            args->seg0 %= args->seg_wrap;
+        args->b_row = sh->s * step;
+    } else {
+        a += rel * i2w_im2win_row_step(cfg, cbn);
+    }
     int wo0 = 0;
     for (int blk = 0; blk < nblk; blk++) {
         /* equal blocks, the first ones one pixel longer */
         const int mr = wo / nblk + (blk < wo % nblk);
         args->a = a + wo0 * args->a_pix;
+        args->b = b;
+        if (cfg->row_window) {
+            int s_lo, s_hi;
+            valid_taps(wo0 * sh->sw - sh->pw, (wo0 + mr - 1) * sh->sw - sh->pw,
+                       sh->dw, sh->w, sh->s, &s_lo, &s_hi);
+            args->a += s_lo * args->a_col;
+            args->b += r_lo * args->b_row + s_lo * step;
+            args->nseg_s = sh->dw == 1 ? 1 : s_hi - s_lo;
+            args->run = (sh->dw == 1 ? s_hi - s_lo : 1) * cbn;
+        }
         args->c = c + wo0 * args->ldc;
         I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](args);
         wo0 += mr;
@@ -189,16 +231,15 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                 cfg->in_place ? win
                               : win + i2w_im2win_chunk_offset(cfg, c0);
             chunk_args(cfg, cbn, &args);
-            args.b = packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
+            const float *b =
+                packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
             args.first = c0 == 0;
             args.stream = nhwc && cfg->stream && c0 + cbn == sh->cg &&
                           (uintptr_t)c % (I2W_VL * sizeof(float)) == 0 &&
                           sh->k % I2W_VL == 0;
             for (int row = 0; row < rows; row++)
-                row_tiles(cfg, &args,
-                          window_row(cfg, &args, chunk, cbn,
-                                     ho0 + row - ho_win),
-                          c + (ptrdiff_t)row * sh->wo * args.ldc);
+                row_tiles(cfg, &args, chunk, b, cbn, ho0 + row - ho_win,
+                          ho0 + row, c + (ptrdiff_t)row * sh->wo * args.ldc);
         }
         if (!nhwc)
             tile_store_planar(cfg, tile, args.ldc, args.nk, rows * sh->wo,
@@ -302,14 +343,12 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
                     const int kabs = g * sh->kg + kp * cfg->nr;
                     args.nk = panel_channels(cfg, kp);
                     args.bias = bias ? bias + kabs : NULL;
-                    args.b =
+                    const float *b =
                         packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
                     for (int i = 0; i < nimg; i++)
                         for (int row = 0; row < rows; row++)
-                            row_tiles(cfg, &args,
-                                      window_row(cfg, &args,
-                                                 win + i * img_stride, cbn,
-                                                 ho0 + row - sp.ho0),
+                            row_tiles(cfg, &args, win + i * img_stride,
+                                      b, cbn, ho0 + row - sp.ho0, ho0 + row,
                                       tile +
                                           ((ptrdiff_t)i * npix +
                                            row * sh->wo) * ldt +

@@ -6,18 +6,20 @@
 #include "x86/im2win_isa.h"
 
 /* One micro-tile: mr output pixels x nv vectors of output channels.
- * Pixel p's reduction is nseg segments of run contiguous window floats,
- * segment i at a + p*a_pix + slot_i*a_seg, where slot_0 = seg0 and each
- * next slot is seg_step further, modulo seg_wrap (the rows of a ring
- * window; a wrap no slot reaches otherwise); the packed filter holds one
- * row of nv vectors per reduction step.  The tile lands at c[p*ldc + j]
- * for the nk <= nv*I2W_VL valid channels j. */
+ * Pixel p's reduction is nseg tap rows of nseg_s segments of run
+ * contiguous window floats: segment (i, j) at a + p*a_pix + slot_i*a_seg
+ * + j*a_col, where slot_0 = seg0 and each next slot is seg_step further,
+ * modulo seg_wrap (the rows of a ring window; a wrap no slot reaches
+ * otherwise).  The packed filter holds one row of nv vectors per
+ * reduction step, those of tap row i from b + i*b_row.  The tile lands at
+ * c[p*ldc + j] for the nk <= nv*I2W_VL valid channels j. */
 typedef struct {
     const float *a;
-    ptrdiff_t a_pix, a_seg;
-    int nseg, run;
+    ptrdiff_t a_pix, a_seg, a_col;
+    int nseg, nseg_s, run;
     int seg0, seg_step, seg_wrap;
     const float *b;
+    ptrdiff_t b_row;
     float *c;
     ptrdiff_t ldc;
     int nk;
