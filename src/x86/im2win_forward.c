@@ -303,6 +303,25 @@ static i2w_im2win_span block_span(const i2w_im2win_cfg *cfg, int ho_band,
     return sp;
 }
 
+/* After building the ring rows of sp for the block from ho0: the rows the
+ * band's next block (if any before ho_b) will add, prefetched while this
+ * block computes. */
+static void prefetch_next(const i2w_im2win_cfg *cfg, const float *xg,
+                          int nimg, int g, const i2w_im2win_span *sp,
+                          int ho0, int ho_b)
+{
+    const int next = ho0 + cfg->hb;
+    if (next >= ho_b)
+        return;
+    const int rows = ho_b - next < cfg->hb ? ho_b - next : cfg->hb;
+    const i2w_im2win_span nx = {
+        .ho0 = sp->ho0,
+        .from = sp->to,
+        .to = (next - sp->ho0) * cfg->sh.sh +
+              (int)i2w_im2win_window_rows(cfg, rows)};
+    I2W_IM2WIN_SYM(i2w_im2win_prefetch)(cfg, xg, nimg, g, &nx);
+}
+
 /* A CHWN/CHWN8 work unit: images [n0, n0 + nimg), which share the cache
  * lines of y, output rows [ho_a, ho_b) block by block, filter panels
  * [kp0, kp1) of every group.  Chunk by chunk, the windows of all the
@@ -337,6 +356,8 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
                     block_span(cfg, ho_a, ho0, rows, keep, &built);
                 I2W_IM2WIN_SYM(i2w_im2win_window_images)(cfg, xg, nimg, g,
                                                          c0, cbn, &sp, win);
+                if (keep)
+                    prefetch_next(cfg, xg, nimg, g, &sp, ho0, ho_b);
                 i2w_im2win_uk_args args = {.ldc = ldt, .first = c0 == 0};
                 chunk_args(cfg, cbn, &args);
                 for (int kp = kp0; kp < kp1; kp++) {
@@ -388,6 +409,8 @@ static void unit_rows(const i2w_im2win_cfg *cfg, const float *x,
             const i2w_im2win_span sp =
                 block_span(cfg, ho_a, ho0, rows, 1, &built);
             I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, &sp, win);
+            if (cfg->row_window)
+                prefetch_next(cfg, xn, 1, g, &sp, ho0, ho_b);
             group_rows(cfg, win, packed, bias, y, tile, n, g, sp.ho0, ho0,
                        rows, kp0, kp1);
         }

@@ -41,6 +41,14 @@ I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window_images)(
     const i2w_im2win_cfg *cfg, const float *xg, int nimg, int g, int c0,
     int cbn, const i2w_im2win_span *sp, float *win);
 
+/* Ask for the input rows sp names, of every channel of group g of nimg
+ * images (xg as for the windows), to be brought into L2: the rows the
+ * next block of a band adds to the ring, read from memory while this
+ * block computes. */
+I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_prefetch)(
+    const i2w_im2win_cfg *cfg, const float *xg, int nimg, int g,
+    const i2w_im2win_span *sp);
+
 /* Packing the filter from w (in the layout's filter order) into packed
  * is split into independent items: how many, and one of them. */
 I2W_HIDDEN int I2W_IM2WIN_SYM(i2w_im2win_pack_items)(

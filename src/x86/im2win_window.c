@@ -219,3 +219,27 @@ void I2W_IM2WIN_SYM(i2w_im2win_window_images)(const i2w_im2win_cfg *cfg,
                               win + ((size_t)row * cfg->wp * sh->r + r) * cbn);
         }
 }
+
+void I2W_IM2WIN_SYM(i2w_im2win_prefetch)(const i2w_im2win_cfg *cfg,
+                                         const float *xg, int nimg, int g,
+                                         const i2w_im2win_span *sp)
+{
+    const i2w_shape *sh = &cfg->sh;
+    /* the floats of one input row of one channel (of every channel in
+     * NHWC), for the nimg images */
+    const int per_channel = cfg->xs_c != 1;
+    const ptrdiff_t len = (ptrdiff_t)(sh->w - 1) * cfg->xs_w +
+                          (per_channel ? (cfg->xs_w == 1 ? 1 : nimg)
+                                       : sh->cg);
+    for (int i = sp->from; i < sp->to; i++) {
+        const int h = sp->ho0 * sh->sh - sh->ph + i;
+        if (h < 0 || h >= sh->h)
+            continue;
+        const float *row = xg + (ptrdiff_t)g * sh->cg * cfg->xs_c +
+                           (ptrdiff_t)h * cfg->xs_h;
+        for (int c = 0; c < (per_channel ? sh->cg : 1); c++)
+            for (ptrdiff_t j = 0; j < len; j += 64 / sizeof(float))
+                _mm_prefetch((const char *)(row + c * cfg->xs_c + j),
+                             _MM_HINT_T1);
+    }
+}
