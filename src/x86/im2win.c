@@ -28,6 +28,11 @@
  * of 9 floats than on the per-output-row window's single run of 27
  * (Zen 5). */
 #define I2W_IM2WIN_MIN_ROW_RUN 64
+/* Most CHWN/CHWN8 window and tile bytes per thread, in percent of one
+ * unfolded output row of the unit's images (chunk_blocking): the issue
+ * bounds im2win's workspace by 45% of IM2COL_GEMM's, which unfolds one
+ * such row per thread. */
+#define I2W_IM2WIN_UNFOLDED_PERCENT 40
 /* Tile bytes of a CHWN/CHWN8 work unit (all its outputs, stored at the
  * end as vectors of images): stays in L2 while the panels run. */
 #define I2W_IM2WIN_TILE_BYTES (512 * 1024)
@@ -150,8 +155,24 @@ static void chunk_blocking(i2w_im2win_cfg *cfg)
     const i2w_shape *sh = &cfg->sh;
     size_t cb = I2W_IM2WIN_PANEL_BYTES /
                 ((size_t)sh->r * sh->s * cfg->nr * sizeof(float));
-    const size_t win_cb =
-        I2W_IM2WIN_WINDOW_BYTES / channel_bytes(cfg, cfg->hb);
+    size_t win_bytes = I2W_IM2WIN_WINDOW_BYTES;
+    if (batch_minor(sh)) {
+        /* the window and the tile together within a share of the
+         * columns of one output row of the unit's images unfolded
+         * (C/g*R*S x Wo x ng floats), the least an im2col that shares
+         * the unit's images holds: layers of few large output rows
+         * (conv12: 5 x 5, 512 channels) take fewer channels a chunk */
+        const size_t unfolded = (size_t)sh->cg * sh->r * sh->s * sh->wo *
+                                cfg->ng * sizeof(float);
+        const size_t tile = (size_t)cfg->hb * sh->wo * cfg->ng *
+                            div_up(cfg->nkp, cfg->kparts) * cfg->nr *
+                            sizeof(float);
+        const size_t cap = unfolded / 100 * I2W_IM2WIN_UNFOLDED_PERCENT;
+        const size_t floor = 16 * channel_bytes(cfg, cfg->hb);
+        if (cap < tile + win_bytes)
+            win_bytes = cap > tile + floor ? cap - tile : floor;
+    }
+    const size_t win_cb = win_bytes / channel_bytes(cfg, cfg->hb);
     if (batch_minor(sh) && cb > win_cb)
         cb = win_cb;
     /* whole 64-byte lines of channels per window column when it splits */
