@@ -197,9 +197,11 @@ extern const bench_comparator bench_cudnn;
 const bench_timer *bench_gpu_attach(i2w_context *ctx, char *msg,
                                     size_t msglen);
 void *bench_gpu_stream(void);
-/* Theoretical FP32 peak of the current device, GFLOP/s (0 if unknown),
- * and its name. */
-double bench_gpu_peak(char *name, size_t namelen);
+/* FP32 peak of the current device in GFLOP/s, measured on the stream
+ * (0 if unknown), its theoretical peak and its name. */
+double bench_gpu_peak(char *name, size_t namelen, double *theoretical);
+/* gpu_peak.cu: the FMA probe on a stream, GFLOP/s (0 if it cannot run) */
+double bench_gpu_peak_probe(void *stream);
 void bench_gpu_release(void);
 #endif
 

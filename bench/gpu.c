@@ -1,8 +1,7 @@
 /* The GPU side of the bench, through the CUDA runtime: one stream given to
  * the CUDA context (and to cuDNN), CUDA events around each run on it, and
- * the device's theoretical FP32 peak.  The bench is C, so it cannot run a
- * probe kernel of its own: the peak is computed from the device attributes
- * and labelled theoretical. */
+ * the device's FP32 peak: measured by the probe kernel of gpu_peak.cu,
+ * and the theoretical one from the device attributes beside it. */
 #include <cuda_runtime_api.h>
 
 #include "bench.h"
@@ -75,11 +74,12 @@ static int fp32_lanes(int major, int minor)
     return major > 8 || (major == 8 && minor >= 6) ? 128 : 64;
 }
 
-double bench_gpu_peak(char *name, size_t namelen)
+double bench_gpu_peak(char *name, size_t namelen, double *theoretical)
 {
     int dev, sms, khz, major, minor;
     struct cudaDeviceProp prop;
     snprintf(name, namelen, "unknown GPU");
+    *theoretical = 0;
     if (cudaGetDevice(&dev) != cudaSuccess ||
         cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) ||
         cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev) ||
@@ -91,5 +91,7 @@ double bench_gpu_peak(char *name, size_t namelen)
     if (cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
         snprintf(name, namelen, "%s, sm_%d%d", prop.name, major, minor);
     /* one FMA = 2 flops per lane per clock */
-    return (double)sms * khz * 1e3 * fp32_lanes(major, minor) * 2 * 1e-9;
+    *theoretical =
+        (double)sms * khz * 1e3 * fp32_lanes(major, minor) * 2 * 1e-9;
+    return bench_gpu_peak_probe(stream);
 }

@@ -42,9 +42,10 @@ int bench_info(const bench_options *o)
 #ifdef I2W_HAVE_CUDA
         if (backends[i] == I2W_BACKEND_CUDA) {
             char name[128];
-            double peak = bench_gpu_peak(name, sizeof name);
-            printf("        %s, theoretical FP32 peak %.0f GFLOP/s\n", name,
-                   peak);
+            double theoretical;
+            double peak = bench_gpu_peak(name, sizeof name, &theoretical);
+            printf("        %s, FP32 peak %.0f GFLOP/s measured, %.0f "
+                   "theoretical\n", name, peak, theoretical);
         }
 #endif
         i2w_context_destroy(ctx);

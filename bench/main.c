@@ -299,13 +299,14 @@ static int prepare_backend(bench_env *e, char *title, size_t len)
     if (e->cuda) {
 #ifdef I2W_HAVE_CUDA
         char name[128];
+        double theoretical;
         e->timer = bench_gpu_attach(e->ctx, title, len);
         if (!e->timer)
             return -1;
-        e->peak = bench_gpu_peak(name, sizeof name);
-        snprintf(title, len, "%s (%s): peak %.0f GFLOP/s (theoretical: "
-                 "SMs x clock x FP32 lanes x 2)",
-                 i2w_context_describe(e->ctx), name, e->peak);
+        e->peak = bench_gpu_peak(name, sizeof name, &theoretical);
+        snprintf(title, len, "%s (%s): peak %.0f GFLOP/s (measured: FP32 "
+                 "FMA probe; theoretical %.0f: SMs x clock x lanes x 2)",
+                 i2w_context_describe(e->ctx), name, e->peak, theoretical);
         return 0;
 #else
         snprintf(title, len, "built without the CUDA runtime: cannot time "

@@ -15,7 +15,8 @@
 #           over tests/test_cuda
 #    bench: build, bench/im2win-bench --backend cuda BENCH_ARGS
 #    quick: build, make check, bench
-#    tune VARIANT... -- BENCH_ARGS: bench each variant build of the plugin
+#    tune VARIANT... -- BENCH_ARGS: make check, then bench each variant
+#           build of the plugin
 #    profile BENCH_ARGS: GEMM disassembly and Nsight Compute reports
 #    full:  test, then bench (the default)
 #    Logs go to $OUT (at most 8 files come back): summary.txt last lines
@@ -154,7 +155,7 @@ device() {
     quick) check; run_bench "$@" ;;
     test) check; sanitize ;;
     bench) run_bench "$@" ;;
-    tune) tune "$@" ;;
+    tune) check; tune "$@" ;;
     profile) profile "$@" ;;
     full) check; sanitize; run_bench "$@" ;;
     *) echo "unknown mode $mode" >&2; exit 2 ;;

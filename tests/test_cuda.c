@@ -42,6 +42,10 @@ static const shape_case cases[] = {
      * writes y unsplit, NHWC with 16-byte stores */
     {5, 4, 6, 7, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1},
     {4, 6, 5, 5, 12, 1, 2, 2, 1, 0, 1, 1, 2, 3},
+    /* no padding: IM2WIN reads the input in place; batch and channels per
+     * group multiples of 4: 16-byte B loads in NHWC, CHWN and CHWN8 */
+    {8, 8, 12, 11, 24, 3, 3, 1, 1, 0, 0, 1, 2, 2},
+    {4, 12, 9, 10, 20, 2, 3, 2, 1, 0, 0, 2, 1, 1},
 };
 #define NCASES (int)(sizeof cases / sizeof *cases)
 
@@ -49,6 +53,7 @@ static const shape_case cases[] = {
  * IM2WIN GEMM takes the path the large benchmark layers take. */
 static const shape_case large_cases[] = {
     {8, 2, 130, 130, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+    {8, 8, 130, 130, 40, 3, 3, 1, 1, 0, 0, 1, 1, 1},
 };
 #define NLARGE (int)(sizeof large_cases / sizeof *large_cases)
 #define NLAYOUTS 4

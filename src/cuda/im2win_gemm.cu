@@ -49,31 +49,60 @@ decompose(const i2w_cuda_gemm_args &p, unsigned pix)
     return q;
 }
 
-template <int BM, bool RED_MAJOR>
+/* Where the outputs of pixel pix go, at channel 0: y, or the slice's
+ * partial sums when the reduction is split; *k_step to the next channel. */
+static __device__ __forceinline__ float *
+output_at(const i2w_cuda_gemm_args &p, unsigned pix, int slice, int k_total,
+          long long *k_step)
+{
+    if (p.splits > 1) {
+        *k_step = p.pixels;
+        return p.partial + (size_t)slice * k_total * p.pixels + pix;
+    }
+    pixel q = decompose(p, pix);
+    *k_step = p.y_st.c;
+    return p.y + i2w_cuda_offset(p.y_st, q.n, 0, q.ho, q.wo);
+}
+
+/* How a block loads its B tile: along pixels (the window's pixels are
+ * its fastest dimension: NCHW, CHWN, CHWN8) or along the reduction (NHWC,
+ * whose channels are fastest), one float at a time or four (16 bytes) at
+ * a time where four consecutive indices are adjacent in the window (see
+ * vector_loads in im2win_plan.cu). */
+enum { LOAD_PIX, LOAD_PIX4, LOAD_RED, LOAD_RED4 };
+
+template <int BM, int LOAD>
 __global__ void __launch_bounds__(BM * BN / 64, MIN_BLOCKS)
 i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
 {
     constexpr int T = BM * BN / 64; /* threads: 64 outputs each */
+    constexpr bool RED_MAJOR = LOAD == LOAD_RED || LOAD == LOAD_RED4;
+    /* floats per load along the reduction (VR) and along pixels (VP) */
+    constexpr int VR = LOAD == LOAD_RED4 ? 4 : 1;
+    constexpr int VP = LOAD == LOAD_PIX4 ? 4 : 1;
     /* B rows padded by one 16-byte vector: the red-major stores put 8
      * consecutive threads on 8 rows of one column */
     constexpr int BNP = BN + 4;
-    /* B loads: B_TR threads along the reduction, B_TP along pixels.
-     * Pixel-major when the window's pixels are its fastest dimension
-     * (coalesced along a warp's pixels); red-major for NHWC, whose
-     * channels are fastest. */
-    constexpr int B_TR = RED_MAJOR ? BK : (T >= BN ? T / BN : 1);
+    /* B loads: B_TR threads along the reduction, B_TP along pixels, so
+     * that a warp's loads are adjacent along the window's fastest
+     * dimension (coalesced) */
+    constexpr int B_TR = RED_MAJOR ? BK / VR
+                                   : (T * VP >= BN ? T * VP / BN : 1);
     constexpr int B_TP = T / B_TR;
-    constexpr int B_NP = BN / B_TP; /* pixels per thread */
-    constexpr int B_NR = BK / B_TR; /* reduction rows per thread */
-    constexpr int A_V = BM * BK / T / 4; /* float4 of A per thread */
-    /* Pixel-major layouts keep pixels h*64 + tx + 16*q (q < 4) of a thread
-     * in one 16-byte vector of shared memory (column permuted on store),
-     * so a warp's output stores cover 16 consecutive pixels: coalesced in
-     * every layout whose pixels are the output's fastest dimension.  NHWC
-     * (channels fastest) keeps 4 consecutive pixels per vector. */
+    constexpr int B_NP = BN / (B_TP * VP); /* loads along pixels */
+    constexpr int B_NR = BK / (B_TR * VR); /* loads along the reduction */
+    constexpr int A_V = BM * BK / T / 4;   /* float4 of A per thread */
+    static_assert(B_NP >= 1 && B_NR >= 1 && A_V >= 1, "tile shape");
+    /* Scalar pixel-major loads keep pixels h*64 + tx + 16*q (q < 4) of a
+     * thread in one 16-byte vector of shared memory (column permuted on
+     * store), so a warp's output stores cover 16 consecutive pixels:
+     * coalesced in NCHW.  The other loads keep 4 consecutive pixels per
+     * vector: NHWC stores 4 channels of a pixel, CHWN and CHWN8 4 pixels
+     * of a channel, as one 16-byte store each. */
+    constexpr bool PERMUTED = LOAD == LOAD_PIX;
     auto column = [](int pix) {
-        return RED_MAJOR ? pix
-                         : (pix & ~63) | ((pix & 15) << 2) | ((pix >> 4) & 3);
+        return PERMUTED ? (pix & ~63) | ((pix & 15) << 2) | ((pix >> 4) & 3)
+                        : pix;
     };
 
     extern __shared__ int red_s[];
@@ -98,13 +127,13 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     int poff[B_NP];
 #pragma unroll
     for (int i = 0; i < B_NP; i++) {
-        unsigned pix = (unsigned)(p0 + tp + i * B_TP);
+        unsigned pix = (unsigned)(p0 + (tp + i * B_TP) * VP);
         poff[i] = 0; /* past the end: any valid address, never stored */
         if (pix < (unsigned)p.pixels) {
             pixel q = decompose(p, pix);
             poff[i] = (int)((q.n >> 3) * p.win_st.nb +
                             (q.n & 7) * p.win_st.n8 +
-                            (long long)q.ho * p.r * p.win_st.h +
+                            (long long)q.ho * p.sh * p.win_st.h +
                             (long long)q.wo * p.sw * p.win_st.w);
         }
     }
@@ -117,7 +146,7 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
         for (int j = 0; j < 8; j++)
             acc[i][j] = 0.0f;
     float4 areg[A_V];
-    float breg[B_NR][B_NP];
+    float4 breg[B_NR][B_NP]; /* .x only for scalar loads */
 
     __syncthreads(); /* red_s */
 
@@ -132,10 +161,18 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
         }
 #pragma unroll
         for (int j = 0; j < B_NR; j++) {
-            int ro = red_s[k0 + tr + j * B_TR];
+            /* a vector's VR indices are all inside the reduction or all
+             * in its padding (the reduction is a multiple of 4 then) */
+            int ro = red_s[k0 + (tr + j * B_TR) * VR];
 #pragma unroll
-            for (int i = 0; i < B_NP; i++)
-                breg[j][i] = ro >= 0 ? __ldg(win + poff[i] + ro) : 0.0f;
+            for (int i = 0; i < B_NP; i++) {
+                const float *src = win + poff[i] + ro;
+                if (VR * VP == 4)
+                    breg[j][i] = ro >= 0 ? __ldg((const float4 *)src)
+                                         : make_float4(0.f, 0.f, 0.f, 0.f);
+                else
+                    breg[j][i].x = ro >= 0 ? __ldg(src) : 0.0f;
+            }
         }
     };
     auto store = [&](int buf) {
@@ -147,8 +184,20 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
 #pragma unroll
         for (int j = 0; j < B_NR; j++)
 #pragma unroll
-            for (int i = 0; i < B_NP; i++)
-                bs[buf][tr + j * B_TR][column(tp + i * B_TP)] = breg[j][i];
+            for (int i = 0; i < B_NP; i++) {
+                int row = (tr + j * B_TR) * VR;
+                int col = column((tp + i * B_TP) * VP);
+                if (VP == 4) {
+                    *(float4 *)&bs[buf][row][col] = breg[j][i];
+                } else if (VR == 4) {
+                    bs[buf][row][col] = breg[j][i].x;
+                    bs[buf][row + 1][col] = breg[j][i].y;
+                    bs[buf][row + 2][col] = breg[j][i].z;
+                    bs[buf][row + 3][col] = breg[j][i].w;
+                } else {
+                    bs[buf][row][col] = breg[j][i].x;
+                }
+            }
     };
 
     load(0);
@@ -182,6 +231,39 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     }
 
     const int k_total = gridDim.z / p.splits * p.kg;
+    /* output channel of accumulator row i (-1 past kg) and its bias (the
+     * slices' sum adds it when the reduction is split) */
+    auto channel = [&](int i, float *b) {
+        int m = m0 + (i >> 2) * (BM / 2) + ty * 4 + (i & 3);
+        if (m >= p.kg)
+            return -1;
+        int k = g * p.kg + m;
+        *b = p.splits == 1 && p.bias ? p.bias[k] : 0.0f;
+        return k;
+    };
+    if (LOAD == LOAD_PIX4) {
+        /* 4 consecutive pixels of one channel per 16-byte store: the
+         * pixel groups never straddle an image group (see vector_loads) */
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            unsigned pix = (unsigned)(p0 + h * (BN / 2) + tx * 4);
+            if (pix >= (unsigned)p.pixels)
+                continue;
+            long long k_step;
+            float *y = output_at(p, pix, slice, k_total, &k_step);
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                float b;
+                int k = channel(i, &b);
+                if (k < 0)
+                    continue;
+                *(float4 *)(y + k * k_step) = make_float4(
+                    acc[i][h * 4] + b, acc[i][h * 4 + 1] + b,
+                    acc[i][h * 4 + 2] + b, acc[i][h * 4 + 3] + b);
+            }
+        }
+        return;
+    }
     /* NHWC output keeps channels fastest: a thread's 4 consecutive
      * channels of a pixel go out as one 16-byte store when aligned */
     const bool vec = RED_MAJOR && p.splits == 1 && p.y_st.c == 1 &&
@@ -190,20 +272,12 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
 #pragma unroll
     for (int j = 0; j < 8; j++) {
         unsigned pix = (unsigned)(p0 + (j >> 2) * (BN / 2) +
-                                  (RED_MAJOR ? tx * 4 + (j & 3)
-                                             : tx + 16 * (j & 3)));
+                                  (PERMUTED ? tx + 16 * (j & 3)
+                                            : tx * 4 + (j & 3)));
         if (pix >= (unsigned)p.pixels)
             continue;
-        float *y;
         long long k_step;
-        if (p.splits > 1) {
-            y = p.partial + (size_t)slice * k_total * p.pixels + pix;
-            k_step = p.pixels;
-        } else {
-            pixel q = decompose(p, pix);
-            y = p.y + i2w_cuda_offset(p.y_st, q.n, 0, q.ho, q.wo);
-            k_step = p.y_st.c;
-        }
+        float *y = output_at(p, pix, slice, k_total, &k_step);
         if (vec) {
 #pragma unroll
             for (int h = 0; h < 2; h++) {
@@ -222,12 +296,10 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
         }
 #pragma unroll
         for (int i = 0; i < 8; i++) {
-            int m = m0 + (i >> 2) * (BM / 2) + ty * 4 + (i & 3);
-            if (m >= p.kg)
-                continue;
-            int k = g * p.kg + m;
-            float bias = p.splits == 1 && p.bias ? p.bias[k] : 0.0f;
-            y[k * k_step] = acc[i][j] + bias;
+            float b;
+            int k = channel(i, &b);
+            if (k >= 0)
+                y[k * k_step] = acc[i][j] + b;
         }
     }
 }
@@ -251,15 +323,16 @@ __global__ void i2w_cuda_im2win_split_sum_kernel(const i2w_cuda_gemm_args p,
 
 typedef void (*gemm_kernel)(const i2w_cuda_gemm_args);
 
-/* [tile_m 32, 64, 128][red_major] */
-static const gemm_kernel kernels[3][2] = {
-    {i2w_cuda_im2win_gemm_kernel<32, false>,
-     i2w_cuda_im2win_gemm_kernel<32, true>},
-    {i2w_cuda_im2win_gemm_kernel<64, false>,
-     i2w_cuda_im2win_gemm_kernel<64, true>},
-    {i2w_cuda_im2win_gemm_kernel<128, false>,
-     i2w_cuda_im2win_gemm_kernel<128, true>},
-};
+/* [tile_m 32, 64, 128][load pattern] */
+#define I2W_GEMM_KERNELS(bm)                                             \
+    {                                                                    \
+        i2w_cuda_im2win_gemm_kernel<bm, LOAD_PIX>,                       \
+            i2w_cuda_im2win_gemm_kernel<bm, LOAD_PIX4>,                  \
+            i2w_cuda_im2win_gemm_kernel<bm, LOAD_RED>,                   \
+            i2w_cuda_im2win_gemm_kernel<bm, LOAD_RED4>                   \
+    }
+static const gemm_kernel kernels[3][4] = {
+    I2W_GEMM_KERNELS(32), I2W_GEMM_KERNELS(64), I2W_GEMM_KERNELS(128)};
 
 /* Tile height (output channels per block) and reduction slices for a
  * layer: the least estimated time in clocks.  Resident blocks hold 256
@@ -303,10 +376,11 @@ void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels, int red_pad,
 
 i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
                                 const i2w_cuda_gemm_args *args, int groups,
-                                int tile_m, int red_major)
+                                int tile_m, int red_major, int vec)
 {
-    gemm_kernel k =
-        kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2][red_major ? 1 : 0];
+    int load = red_major ? (vec ? LOAD_RED4 : LOAD_RED)
+                         : (vec ? LOAD_PIX4 : LOAD_PIX);
+    gemm_kernel k = kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2][load];
     cudaStream_t st = i2w_cuda_stream(ctx);
     size_t smem = (size_t)args->red_pad * sizeof(int);
     /* the reduction table may pass the 48 KB default; the plan checked it

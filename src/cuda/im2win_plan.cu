@@ -9,21 +9,40 @@
  * every window offset in an int. */
 #define WINDOW_CAP (256LL << 20)
 
-/* Columns of the window: the span the filter reaches for the last output
- * column (at most W + 2*pw). */
+/* The window holds each input row the filter reaches once, as the
+ * rows of a window of input rows on the CPU: output row ho reads its R
+ * rows at ho*sh + r*dh, so consecutive output rows share the rows they
+ * overlap in instead of each copying R of its own.  Its rows and columns
+ * start at the padding's (-ph, -pw) and end where the filter reaches for
+ * the last output row and column. */
+static int window_rows(const i2w_shape *sh)
+{
+    return (sh->ho - 1) * sh->sh + (sh->r - 1) * sh->dh + 1;
+}
+
 static int window_cols(const i2w_shape *sh)
 {
     return (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
 }
 
-/* Stored images per chunk.  CHWN keeps the batch innermost, so its window
- * cannot be cut by image: one chunk.  CHWN8 cuts at groups of 8. */
+/* Without padding there is nothing to make explicit: the input is its own
+ * window, read in place, and no transform runs. */
+static int in_place(const i2w_shape *sh)
+{
+    return sh->ph == 0 && sh->pw == 0;
+}
+
+/* Stored images per chunk: as many as keep the window (or, in place, the
+ * input the chunk reads) within WINDOW_CAP, or within an int for offsets.
+ * CHWN keeps the batch innermost, so its window cannot be cut by image:
+ * one chunk.  CHWN8 cuts at groups of 8. */
 static int chunk_images(const i2w_shape *sh, long long per_image)
 {
     if (sh->layout == I2W_LAYOUT_CHWN)
         return sh->nb;
     int step = sh->layout == I2W_LAYOUT_CHWN8 ? 8 : 1;
-    long long fit = WINDOW_CAP / (per_image * step) * step;
+    long long cap = in_place(sh) ? INT_MAX : WINDOW_CAP;
+    long long fit = cap / (per_image * step) * step;
     if (fit < step)
         fit = step;
     return fit < sh->nb ? (int)fit : sh->nb;
@@ -42,17 +61,46 @@ static int pixel_inner(const i2w_shape *sh, int chunk)
     }
 }
 
+/* Strides of the window of a chunk: the input's own in place. */
+static i2w_cuda_strides window_strides(const i2w_shape *sh, int chunk)
+{
+    if (in_place(sh))
+        return i2w_cuda_act_strides(sh->layout, sh->nb, sh->c, sh->h, sh->w);
+    return i2w_cuda_act_strides(sh->layout, chunk, sh->c, window_rows(sh),
+                                window_cols(sh));
+}
+
+/* B loads of 16 bytes need four consecutive reduction indices (NHWC:
+ * channels, when a group has a multiple of 4) or pixels (CHWN, CHWN8:
+ * images, when a chunk has a multiple of 4) at consecutive, 16-byte
+ * aligned window addresses; CHWN and CHWN8 then also store their output
+ * 4 pixels at a time, and need the output aligned the same way. */
+static int vector_loads(const i2w_shape *sh, const i2w_cuda_plan *cp,
+                        const float *win, const float *y)
+{
+    if (((size_t)win & 15) != 0)
+        return 0;
+    switch (sh->layout) {
+    case I2W_LAYOUT_NHWC:
+        return sh->cg % 4 == 0;
+    case I2W_LAYOUT_CHWN:
+        return cp->chunk % 4 == 0 && ((size_t)y & 15) == 0;
+    case I2W_LAYOUT_CHWN8:
+        return ((size_t)y & 15) == 0;
+    default:
+        return 0;
+    }
+}
+
 static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
                           const float *bias, float *y)
 {
     const i2w_shape *sh = &plan->shape;
     const i2w_cuda_plan *cp = (const i2w_cuda_plan *)plan->priv;
-    int wq = window_cols(sh);
     i2w_status st = i2w_cuda_pack_filter(plan, w);
     if (st != I2W_OK)
         return st;
     i2w_cuda_gemm_args g;
-    g.win = cp->buffer;
     g.a = cp->packed;
     g.red_win = cp->red_win;
     g.bias = bias;
@@ -62,12 +110,11 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
     g.partial = cp->partial;
     g.splits = cp->splits;
     g.split_steps = cp->split_steps;
-    g.r = sh->r;
+    g.sh = sh->sh;
     g.sw = sh->sw;
     g.div_wo = i2w_cuda_divisor_make((unsigned)sh->wo);
     g.div_ho = i2w_cuda_divisor_make((unsigned)sh->ho);
-    g.win_st = i2w_cuda_act_strides(sh->layout, cp->chunk, sh->c,
-                                    sh->ho * sh->r, wq);
+    g.win_st = window_strides(sh, cp->chunk);
     g.win_group = sh->cg * g.win_st.c;
     g.y_st = i2w_cuda_act_strides(sh->layout, sh->nb, sh->k, sh->ho, sh->wo);
     /* the unit below a window column is the input's */
@@ -78,16 +125,22 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
         int planes = (int)((long long)nc * sh->c / unit);
         const float *xc = x + i2w_act_offset(sh->layout, sh->nb, sh->c,
                                              sh->h, sh->w, n0, 0, 0, 0);
-        st = i2w_cuda_im2win_window(plan->ctx, xc, cp->buffer, planes, unit,
-                                    sh, wq);
-        if (st != I2W_OK)
-            return st;
+        g.win = xc;
+        if (!in_place(sh)) {
+            st = i2w_cuda_im2win_window(plan->ctx, xc, cp->buffer, planes,
+                                        unit, sh, window_rows(sh),
+                                        window_cols(sh));
+            if (st != I2W_OK)
+                return st;
+            g.win = cp->buffer;
+        }
         g.y = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
                                  n0, 0, 0, 0);
         g.pixels = nc * sh->ho * sh->wo;
         g.n_inner = i2w_cuda_divisor_make((unsigned)pixel_inner(sh, nc));
         st = i2w_cuda_im2win_gemm(plan->ctx, &g, sh->g, cp->tile_m,
-                                  cp->red_major);
+                                  cp->red_major,
+                                  vector_loads(sh, cp, g.win, g.y));
         if (st != I2W_OK)
             return st;
     }
@@ -99,8 +152,10 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
     const i2w_shape *sh = &plan->shape;
     i2w_cuda_plan *cp = (i2w_cuda_plan *)plan->priv;
     const i2w_cuda_ctx *cc = (const i2w_cuda_ctx *)plan->ctx->priv;
-    int wq = window_cols(sh);
-    long long per_image = (long long)sh->c * sh->ho * sh->r * wq;
+    long long per_image = in_place(sh)
+                              ? (long long)sh->c * sh->h * sh->w
+                              : (long long)sh->c * window_rows(sh) *
+                                    window_cols(sh);
     cp->chunk = chunk_images(sh, per_image);
     long long win = per_image * cp->chunk;
     long long pixels = (long long)cp->chunk * sh->ho * sh->wo;
@@ -127,7 +182,8 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
                         cp->red, smem, cc->smem_optin);
     size_t packed = i2w_cuda_align((size_t)sh->g * cp->red_pad * cp->kpad *
                                    sizeof(float));
-    size_t window = i2w_cuda_align((size_t)win * sizeof(float));
+    size_t window =
+        in_place(sh) ? 0 : i2w_cuda_align((size_t)win * sizeof(float));
     size_t table = i2w_cuda_align((size_t)cp->red_pad * sizeof(int));
     size_t partial = cp->splits > 1 ? i2w_cuda_align((size_t)cp->splits *
                                                      sh->k * pixels *
@@ -139,13 +195,12 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
         return st;
     char *base = (char *)plan->workspace;
     cp->packed = (float *)base;
-    cp->buffer = (float *)(base + packed);
+    cp->buffer = window ? (float *)(base + packed) : NULL;
     cp->red_win = (int *)(base + packed + window);
     cp->red_filter = (int *)(base + packed + window + table);
     cp->partial = partial ? (float *)(base + packed + window + 2 * table)
                           : NULL;
-    i2w_cuda_strides ws =
-        i2w_cuda_act_strides(sh->layout, cp->chunk, sh->c, sh->ho * sh->r, wq);
+    i2w_cuda_strides ws = window_strides(sh, cp->chunk);
     cp->execute = execute;
     return i2w_cuda_reduction_tables(plan, cp->red_major, &ws);
 }

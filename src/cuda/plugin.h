@@ -175,7 +175,7 @@ I2W_HIDDEN i2w_status i2w_cuda_pack_filter(i2w_plan *plan, const float *w);
 I2W_HIDDEN i2w_status i2w_cuda_im2win_plan(i2w_plan *plan);
 I2W_HIDDEN i2w_status i2w_cuda_im2win_window(
     i2w_context *ctx, const float *x, float *win, int planes, int unit,
-    const i2w_shape *sh, int wq);
+    const i2w_shape *sh, int hq, int wq);
 /* Reduction step of the im2win GEMM: the reduction is padded to it. */
 #ifndef I2W_CUDA_GEMM_BK
 #define I2W_CUDA_GEMM_BK 8
@@ -192,7 +192,7 @@ typedef struct {
     int splits;         /* reduction slices, each split_steps steps of BK */
     int split_steps;
     int pixels;         /* output pixels of the chunk (stored images) */
-    int r, sw;
+    int sh, sw;         /* stride: output row ho reads window row ho*sh */
     i2w_cuda_divisor n_inner, div_wo, div_ho; /* pixel order, see gemm */
     long long win_group; /* window offset from one group to the next */
     i2w_cuda_strides win_st, y_st;
@@ -202,7 +202,7 @@ typedef struct {
 I2W_HIDDEN i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
                                            const i2w_cuda_gemm_args *args,
                                            int groups, int tile_m,
-                                           int red_major);
+                                           int red_major, int vec);
 /* Tile height and reduction slices for a layer whose chunks have `pixels`
  * output pixels: see im2win_gemm.cu. */
 I2W_HIDDEN void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels,

@@ -38,7 +38,8 @@ i2w_status i2w_cuda_reduction_tables(i2w_plan *plan, int channel_fastest,
         }
         tf[i] = (int)(c * fs.c + r * fs.h + s * fs.w);
         if (win)
-            tw[i] = (int)(c * win->c + r * win->h + s * sh->dw * win->w);
+            tw[i] = (int)(c * win->c + r * sh->dh * win->h +
+                          s * sh->dw * win->w);
     }
     cudaStream_t st = i2w_cuda_stream(plan->ctx);
     cudaError_t err = cudaMemcpyAsync(cp->red_filter, tf,
