@@ -18,7 +18,8 @@
 #    tune VARIANT... -- BENCH_ARGS: make check, then bench each variant
 #           build of the plugin
 #    profile BENCH_ARGS: GEMM disassembly and Nsight Compute reports
-#    full:  test, then bench (the default)
+#    full:  make check, bench, then the sanitizers (the default; the
+#           numbers come back even when the sanitizers outrun the call)
 #    Logs go to $OUT (at most 8 files come back): summary.txt last lines
 #    are the table to read.
 set -u
@@ -104,7 +105,7 @@ run_bench() {
 }
 
 # Tuning: rebuild the plugin once per variant (extra nvcc flags, e.g.
-# "-DI2W_CUDA_GEMM_BK=16"; "" is the plain build) and run the benchmark
+# "-DTAIL=1.0"; "" is the plain build) and run the benchmark
 # against each: tune VARIANT... -- BENCH_ARGS
 tune() {
     local variants=() i=0 arch
@@ -133,13 +134,16 @@ tune() {
 }
 
 # Profile: the GEMM kernel's disassembly and one Nsight Compute report
-# of each kernel of the benchmark run given (keep it to one layer).
+# of each of the first 3 kernels of the benchmark run given whose names
+# match I2W_PROFILE_KERNELS (default: every plugin kernel; keep it to one
+# layer).
 profile() {
     export IM2WIN_CUDA_PLUGIN=$PWD/src/cuda/libim2win-cuda.so
     /usr/local/cuda/bin/cuobjdump -sass src/cuda/im2win_gemm.o \
         >"$OUT/sass.txt" 2>&1
     step ncu "$OUT/ncu.txt" /usr/local/cuda/bin/ncu --set full \
-        --kernel-name regex:i2w_cuda --launch-count 3 \
+        --kernel-name "regex:${I2W_PROFILE_KERNELS:-i2w_cuda}" \
+        --launch-count 3 \
         bench/im2win-bench --backend cuda --reps 1 --no-check "$@"
     grep -E 'i2w_cuda|Duration|Compute \(SM\) T|Registers Per|Achieved Occ|Issue Slots|Eligible Warps|L1/TEX Hit|each warp of this workload spends|represents about' \
         "$OUT/ncu.txt" | cut -c1-140 | head -150 >>"$OUT/summary.txt"
@@ -157,7 +161,7 @@ device() {
     bench) run_bench "$@" ;;
     tune) check; tune "$@" ;;
     profile) profile "$@" ;;
-    full) check; sanitize; run_bench "$@" ;;
+    full) check; run_bench "$@"; sanitize ;;
     *) echo "unknown mode $mode" >&2; exit 2 ;;
     esac
     cat "$OUT/summary.txt"

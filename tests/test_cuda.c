@@ -46,6 +46,8 @@ static const shape_case cases[] = {
      * group multiples of 4: 16-byte B loads in NHWC, CHWN and CHWN8 */
     {8, 8, 12, 11, 24, 3, 3, 1, 1, 0, 0, 1, 2, 2},
     {4, 12, 9, 10, 20, 2, 3, 2, 1, 0, 0, 2, 1, 1},
+    /* 64-channel tiles in CHWN and CHWN8: 16-deep steps, reduction split */
+    {4, 48, 7, 6, 60, 3, 3, 1, 1, 1, 1, 1, 1, 1},
 };
 #define NCASES (int)(sizeof cases / sizeof *cases)
 

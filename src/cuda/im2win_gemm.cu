@@ -17,7 +17,6 @@
  * second kernel adds in a fixed order (deterministic, no atomics). */
 #include "cuda/plugin.h"
 
-#define BK I2W_CUDA_GEMM_BK
 #define BN 128 /* pixels per block */
 /* Blocks of 256 threads per multiprocessor the registers allow (125-168
  * registers a thread): the launch bounds cap registers to keep two. */
@@ -71,7 +70,7 @@ output_at(const i2w_cuda_gemm_args &p, unsigned pix, int slice, int k_total,
  * vector_loads in im2win_plan.cu). */
 enum { LOAD_PIX, LOAD_PIX4, LOAD_RED, LOAD_RED4 };
 
-template <int BM, int LOAD>
+template <int BM, int BK, int LOAD>
 __global__ void __launch_bounds__(BM * BN / 64, MIN_BLOCKS)
 i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
 {
@@ -323,37 +322,45 @@ __global__ void i2w_cuda_im2win_split_sum_kernel(const i2w_cuda_gemm_args p,
 
 typedef void (*gemm_kernel)(const i2w_cuda_gemm_args);
 
-/* [tile_m 32, 64, 128][load pattern] */
+/* [tile_m 32, 64, 128][load pattern], 8-deep steps */
 #define I2W_GEMM_KERNELS(bm)                                             \
     {                                                                    \
-        i2w_cuda_im2win_gemm_kernel<bm, LOAD_PIX>,                       \
-            i2w_cuda_im2win_gemm_kernel<bm, LOAD_PIX4>,                  \
-            i2w_cuda_im2win_gemm_kernel<bm, LOAD_RED>,                   \
-            i2w_cuda_im2win_gemm_kernel<bm, LOAD_RED4>                   \
+        i2w_cuda_im2win_gemm_kernel<bm, 8, LOAD_PIX>,                    \
+            i2w_cuda_im2win_gemm_kernel<bm, 8, LOAD_PIX4>,               \
+            i2w_cuda_im2win_gemm_kernel<bm, 8, LOAD_RED>,                \
+            i2w_cuda_im2win_gemm_kernel<bm, 8, LOAD_RED4>                \
     }
 static const gemm_kernel kernels[3][4] = {
     I2W_GEMM_KERNELS(32), I2W_GEMM_KERNELS(64), I2W_GEMM_KERNELS(128)};
+/* 64-channel tiles of the pixel-major layouts whose images are fastest,
+ * 16-deep steps: [load pattern PIX, PIX4] */
+static const gemm_kernel kernels_deep[2] = {
+    i2w_cuda_im2win_gemm_kernel<64, 16, LOAD_PIX>,
+    i2w_cuda_im2win_gemm_kernel<64, 16, LOAD_PIX4>};
 
-/* Tile height (output channels per block) and reduction slices for a
- * layer: the least estimated time in clocks.  Resident blocks hold 256
- * output channels' worth of 128-pixel tiles per multiprocessor whatever
- * the tile height (two blocks of 128, four of 64, eight of 32), so a wave
- * of blocks doing `per` steps takes 256 * 128 * 8 * per FMAs at 128 a
- * clock, slowed for smaller tiles (they re-read the window more per FMA);
- * a partial last wave costs about half of its idle part.  Slices add a write and a
- * read of their partial sums at about 1700 bytes a clock. */
-void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels, int red_pad,
-                            int sm_count, int *tile_m, int *splits,
-                            int *split_steps)
+/* Tile height (output channels per block), reduction step and slices
+ * for a layer: the least estimated time in clocks.  Resident blocks hold
+ * 256 output channels' worth of 128-pixel tiles per multiprocessor
+ * whatever the tile height (two blocks of 128, four of 64, eight of 32),
+ * so a wave of blocks doing `per` 8-deep steps takes 256 * 128 * 8 * per
+ * FMAs at 128 a clock, slowed for smaller tiles (they re-read the window
+ * more per FMA: the speeds were fitted to H100 runs); a partial last wave
+ * costs about half of its idle part.  Slices add a write and a read of
+ * their partial sums at about 1700 bytes a clock.  64-channel tiles of
+ * CHWN and CHWN8 take 16-deep steps: half the barriers per FMA (H100,
+ * CHWN: conv4 13.1 -> 12.4 ms, conv9 0.645 -> 0.613 ms); for 128-channel
+ * tiles and for NHWC the deeper step was no faster or slower. */
+void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels, int red,
+                            int sm_count, i2w_cuda_tiling *t)
 {
     static const int tiles[3] = {32, 64, 128};
-    static const double speed[3] = {0.70, 0.85, 1.0};
-    int steps = red_pad / BK;
+    static const double speed[3] = {0.80, 0.95, 1.0};
+    int steps = (red + 7) / 8;
     double best = -1.0;
-    for (int t = 0; t < 3; t++) {
-        long long mt = (sh->kg + tiles[t] - 1) / tiles[t];
+    for (int i = 0; i < 3; i++) {
+        long long mt = (sh->kg + tiles[i] - 1) / tiles[i];
         long long blocks = mt * ((pixels + BN - 1) / BN) * sh->g;
-        long long slots = (long long)sm_count * 256 / tiles[t];
+        long long slots = (long long)sm_count * 256 / tiles[i];
         for (int sp = 1; sp <= 16 && sp <= steps; sp++) {
             int per = (steps + sp - 1) / sp;
             if ((steps + per - 1) / per != sp)
@@ -361,26 +368,35 @@ void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels, int red_pad,
             double w = (double)(blocks * sp) / (double)slots;
             /* blocks start as others finish: half a wave of tail */
             double cost = ((w < 1.0 ? 1.0 : w) + TAIL * (ceil(w) - w)) *
-                          2048.0 * per / speed[t];
+                          2048.0 * per / speed[i];
             if (sp > 1)
                 cost += (sp + 1.0) * sh->k * (double)pixels * 8.0 / 1700.0;
             if (best < 0.0 || cost < best) {
                 best = cost;
-                *tile_m = tiles[t];
-                *splits = sp;
-                *split_steps = per;
+                t->tile_m = tiles[i];
+                t->splits = sp;
             }
         }
     }
+    t->step = t->tile_m == 64 && (sh->layout == I2W_LAYOUT_CHWN ||
+                                  sh->layout == I2W_LAYOUT_CHWN8)
+                  ? 16
+                  : 8;
+    steps = (red + t->step - 1) / t->step;
+    t->red_pad = steps * t->step;
+    t->split_steps = (steps + t->splits - 1) / t->splits;
+    t->splits = (steps + t->split_steps - 1) / t->split_steps;
 }
 
 i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
                                 const i2w_cuda_gemm_args *args, int groups,
-                                int tile_m, int red_major, int vec)
+                                int tile_m, int step, int red_major, int vec)
 {
     int load = red_major ? (vec ? LOAD_RED4 : LOAD_RED)
                          : (vec ? LOAD_PIX4 : LOAD_PIX);
-    gemm_kernel k = kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2][load];
+    gemm_kernel k =
+        step == 16 ? kernels_deep[load == LOAD_PIX4]
+                   : kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2][load];
     cudaStream_t st = i2w_cuda_stream(ctx);
     size_t smem = (size_t)args->red_pad * sizeof(int);
     /* the reduction table may pass the 48 KB default; the plan checked it

@@ -139,7 +139,7 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
         g.pixels = nc * sh->ho * sh->wo;
         g.n_inner = i2w_cuda_divisor_make((unsigned)pixel_inner(sh, nc));
         st = i2w_cuda_im2win_gemm(plan->ctx, &g, sh->g, cp->tile_m,
-                                  cp->red_major,
+                                  cp->step, cp->red_major,
                                   vector_loads(sh, cp, g.win, g.y));
         if (st != I2W_OK)
             return st;
@@ -165,16 +165,18 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
                         "or %d groups per launch is too large",
                         win, pixels, sh->g);
     cp->red = sh->cg * sh->r * sh->s;
-    cp->red_pad = (cp->red + I2W_CUDA_GEMM_BK - 1) / I2W_CUDA_GEMM_BK *
-                  I2W_CUDA_GEMM_BK;
-    i2w_cuda_im2win_tiling(sh, (int)pixels, cp->red_pad, cc->sm_count,
-                           &cp->tile_m, &cp->splits, &cp->split_steps);
+    i2w_cuda_tiling t;
+    i2w_cuda_im2win_tiling(sh, (int)pixels, cp->red, cc->sm_count, &t);
+    cp->tile_m = t.tile_m;
+    cp->step = t.step;
+    cp->red_pad = t.red_pad;
+    cp->splits = t.splits;
+    cp->split_steps = t.split_steps;
     cp->kpad = (sh->kg + cp->tile_m - 1) / cp->tile_m * cp->tile_m;
     cp->red_major = sh->layout == I2W_LAYOUT_NHWC;
     /* the table lives in shared memory beside the two tile buffers */
     size_t smem = (size_t)cp->red_pad * sizeof(int) +
-                  2 * I2W_CUDA_GEMM_BK * (size_t)(cp->tile_m + 132) *
-                      sizeof(float);
+                  2 * (size_t)cp->step * (cp->tile_m + 132) * sizeof(float);
     if (smem > cc->smem_optin)
         return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
                         "IM2WIN on CUDA: reduction of %d terms needs %zu "

@@ -110,6 +110,7 @@ struct i2w_cuda_plan {
     int red, red_pad, kpad;
     int chunk;       /* images (stored batch entries) per chunk */
     int tile_m;      /* IM2WIN: output channels per thread block */
+    int step;        /* IM2WIN: reduction terms per GEMM step */
     int splits, split_steps; /* IM2WIN: reduction slices (1: none) */
     float *partial;  /* IM2WIN: partial sums of the slices */
     int red_major;   /* IM2WIN: B tile loaded along the reduction */
@@ -176,10 +177,6 @@ I2W_HIDDEN i2w_status i2w_cuda_im2win_plan(i2w_plan *plan);
 I2W_HIDDEN i2w_status i2w_cuda_im2win_window(
     i2w_context *ctx, const float *x, float *win, int planes, int unit,
     const i2w_shape *sh, int hq, int wq);
-/* Reduction step of the im2win GEMM: the reduction is padded to it. */
-#ifndef I2W_CUDA_GEMM_BK
-#define I2W_CUDA_GEMM_BK 8
-#endif
 /* Geometry of one chunk for the implicit GEMM over the window. */
 typedef struct {
     const float *win;   /* window of the chunk */
@@ -189,7 +186,7 @@ typedef struct {
     float *y;           /* output, at the chunk's first image */
     float *partial;     /* split reduction: [split][K][pixels] partial sums */
     int kg, kpad, red_pad;
-    int splits;         /* reduction slices, each split_steps steps of BK */
+    int splits;         /* reduction slices, each split_steps steps */
     int split_steps;
     int pixels;         /* output pixels of the chunk (stored images) */
     int sh, sw;         /* stride: output row ho reads window row ho*sh */
@@ -198,17 +195,22 @@ typedef struct {
     i2w_cuda_strides win_st, y_st;
 } i2w_cuda_gemm_args;
 /* Runs the GEMM of one chunk (and, when split, the reduction of the
- * slices into y). */
+ * slices into y) with the tiling's kernel: tile_m output channels per
+ * block, reduction steps of `step`, B loads along the reduction
+ * (red_major) or pixels, 16 bytes at a time (vec) or not. */
 I2W_HIDDEN i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
                                            const i2w_cuda_gemm_args *args,
-                                           int groups, int tile_m,
+                                           int groups, int tile_m, int step,
                                            int red_major, int vec);
-/* Tile height and reduction slices for a layer whose chunks have `pixels`
- * output pixels: see im2win_gemm.cu. */
+/* How the GEMM of a layer whose chunks have `pixels` output pixels is
+ * cut: see im2win_gemm.cu.  The reduction (red terms) is padded to a
+ * whole number of steps, red_pad. */
+typedef struct {
+    int tile_m, step, red_pad, splits, split_steps;
+} i2w_cuda_tiling;
 I2W_HIDDEN void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels,
-                                       int red_pad, int sm_count,
-                                       int *tile_m, int *splits,
-                                       int *split_steps);
+                                       int red, int sm_count,
+                                       i2w_cuda_tiling *t);
 
 /* im2col_gemm.cu and cublas.cu */
 I2W_HIDDEN i2w_status i2w_cuda_im2col_plan(i2w_plan *plan);
