@@ -47,7 +47,7 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args)
             slot -= args->seg_wrap;
         for (int ss = 0; ss < args->nseg_s; ss++) {
             const float *a = a_r + ss * args->a_col;
-            for (int i = 0; i < run; i++) {
+            I2W_UNROLL_2 for (int i = 0; i < run; i++) {
                 i2w_vec bv[I2W_NV_MAX];
                 I2W_UNROLL for (int v = 0; v < nv; v++)
                     bv[v] = i2w_vload(b + v * I2W_VL);

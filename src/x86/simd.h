@@ -23,6 +23,11 @@
 /* Loops over the registers of a tile must be unrolled for the tile to
  * live in registers rather than on the stack. */
 #define I2W_UNROLL _Pragma("GCC unroll 16")
+/* The reduction loop of a micro-kernel, unrolled twice: its loop
+ * overhead and the stack reloads of the pixel offsets GCC spills are
+ * shared by two steps (Intel Sapphire Rapids class, AVX-512: the 13x2
+ * kernel from 155-165 to 175 GFLOP/s on one core, peak 213). */
+#define I2W_UNROLL_2 _Pragma("GCC unroll 2")
 
 /* The macro picks the width, the flags allow its instructions: a copy
  * built with one and not the other would be the wrong kernel. */
