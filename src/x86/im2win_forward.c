@@ -126,19 +126,37 @@ static void row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
     }
 }
 
-/* A vector of outputs to y: streamed past the caches when the output is
- * large (cfg->stream) and the vector whole and aligned.  Only where whole
- * lines are written this way (CHWN, CHWN8): NCHW planes start anywhere,
- * and mixing streamed and cached stores in their lines measured slower. */
-static void store_output(const i2w_im2win_cfg *cfg, float *d, int n,
-                         i2w_vmask m, i2w_vec v)
+/* Vectors of outputs to y: nv (1 or 2) vectors of n0 and n1 valid lanes
+ * at d and d + I2W_VL, streamed past the caches when the output is large
+ * (cfg->stream) and they fill one cache line whole (a write-combining
+ * buffer is then flushed at once; lines streamed half at a time, AVX2
+ * vectors stored one pixel group apart, held a buffer each until their
+ * other half came: conv7 CHWN with AVX2 took 44 ms, 21 ms with cached
+ * stores, 9.6 ms paired).  Only where whole lines are written this way
+ * (CHWN, CHWN8): NCHW planes start anywhere, and mixing streamed and
+ * cached stores in their lines measured slower. */
+static void store_output(const i2w_im2win_cfg *cfg, float *d, int nv,
+                         int n0, i2w_vec v0, int n1, i2w_vec v1)
 {
-    if (n < I2W_VL)
-        i2w_vstore_m(d, m, v);
-    else if (cfg->stream && (uintptr_t)d % (I2W_VL * sizeof(float)) == 0)
-        i2w_vstream(d, v);
+    const size_t line = 64;
+    if (cfg->stream && nv * I2W_VL * sizeof(float) == line &&
+        n0 == I2W_VL && (nv == 1 || n1 == I2W_VL) &&
+        (uintptr_t)d % line == 0) {
+        i2w_vstream(d, v0);
+        if (nv == 2)
+            i2w_vstream(d + I2W_VL, v1);
+        return;
+    }
+    if (n0 == I2W_VL)
+        i2w_vstore(d, v0);
     else
-        i2w_vstore(d, v);
+        i2w_vstore_m(d, i2w_vmask_first(n0), v0);
+    if (nv == 2) {
+        if (n1 == I2W_VL)
+            i2w_vstore(d + I2W_VL, v1);
+        else
+            i2w_vstore_m(d + I2W_VL, i2w_vmask_first(n1), v1);
+    }
 }
 
 /* n floats from s to d, the cache lines of d that n covers whole streamed
@@ -248,36 +266,58 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
     }
 }
 
+/* Channels [k0, k0 + I2W_VL) of pixels [p, p + np) of nimg images of the
+ * tile [image][pixel][ldt] (npix pixels an image), transposed: v[t] is
+ * channel k0 + t, lane q*nimg + i pixel p + q of image i. */
+static inline void tile_block(const float *tile, ptrdiff_t ldt, int nimg,
+                              int npix, int p, int np, int k0,
+                              i2w_vec v[I2W_VL])
+{
+    I2W_UNROLL for (int l = 0; l < I2W_VL; l++)
+        v[l] = l < np * nimg
+                   ? i2w_vload(tile + ((ptrdiff_t)(l % nimg) * npix + p +
+                                       l / nimg) * ldt + k0)
+                   : i2w_vzero();
+    i2w_vtranspose(v);
+}
+
 /* CHWN, CHWN8: the tile [image][pixel][ldt] of nimg <= I2W_VL images and
  * nk channels goes to y, where the images of a pixel are adjacent, and so
  * are the pixels of a channel when the images are all the batch (CHWN)
  * or its block of 8 (CHWN8): blocks of ppv pixels x nimg images x I2W_VL
- * channels are transposed in registers.  yk points at the first image's
- * channel 0 of output row ho0. */
+ * channels are transposed in registers.  Where a block's vector is half
+ * a cache line and the next block's lies beside it in y (AVX2), blocks
+ * go in pairs, so each line's halves are stored back to back.  yk points
+ * at the first image's channel 0 of output row ho0. */
 static void tile_store_images(const i2w_im2win_cfg *cfg, const float *tile,
                               ptrdiff_t ldt, int nimg, int nk, int rows,
                               float *yk)
 {
     const int npix = rows * cfg->sh.wo;
     const int ppv = cfg->ys_w == nimg ? I2W_VL / nimg : 1;
-    for (int p = 0; p < npix; p += ppv) {
+    const int pair = I2W_VL * sizeof(float) < 64 && cfg->ys_w == nimg &&
+                     ppv * nimg == I2W_VL;
+    for (int p = 0; p < npix; p += ppv << pair) {
         const int np = npix - p < ppv ? npix - p : ppv;
-        const i2w_vmask ml = i2w_vmask_first(np * nimg);
+        /* the second block of a pair: the pixels of a channel are
+         * adjacent in y across output rows too, when ppv > 1 or pair */
+        const int np1 = !pair || npix - p <= ppv ? 0
+                        : npix - p - ppv < ppv   ? npix - p - ppv
+                                                 : ppv;
+        const int nv = np1 > 0 ? 2 : 1;
         float *yp = yk + p / cfg->sh.wo * cfg->ys_h + p % cfg->sh.wo * cfg->ys_w;
         for (int k0 = 0; k0 < nk; k0 += I2W_VL) {
-            /* lane q*nimg + i: pixel p + q of image i */
-            i2w_vec v[I2W_VL];
-            I2W_UNROLL for (int l = 0; l < I2W_VL; l++)
-                v[l] = l < np * nimg
-                           ? i2w_vload(tile + ((ptrdiff_t)(l % nimg) * npix +
-                                               p + l / nimg) * ldt + k0)
-                           : i2w_vzero();
-            i2w_vtranspose(v);
+            i2w_vec v[I2W_VL], w[I2W_VL];
+            tile_block(tile, ldt, nimg, npix, p, np, k0, v);
+            if (nv == 2)
+                tile_block(tile, ldt, nimg, npix, p + ppv, np1, k0, w);
+            else
+                I2W_UNROLL for (int t = 0; t < I2W_VL; t++) w[t] = v[t];
             I2W_UNROLL for (int t = 0; t < I2W_VL; t++) {
                 if (k0 + t >= nk)
                     break;
-                store_output(cfg, yp + (k0 + t) * cfg->ys_k, np * nimg, ml,
-                             v[t]);
+                store_output(cfg, yp + (k0 + t) * cfg->ys_k, nv, np * nimg,
+                             v[t], np1 * nimg, w[t]);
             }
         }
     }
