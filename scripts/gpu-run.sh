@@ -15,11 +15,14 @@
 #           over tests/test_cuda
 #    bench: build, bench/im2win-bench --backend cuda BENCH_ARGS
 #    quick: build, make check, bench
-#    tune VARIANT... -- BENCH_ARGS: make check, then bench each variant
-#           build of the plugin
+#    tune VARIANT... -- BENCH_ARGS: bench each variant build of the
+#           plugin (no make check: run quick or test for correctness)
 #    profile BENCH_ARGS: GEMM disassembly and Nsight Compute reports
 #    full:  make check, bench, then the sanitizers (the default; the
 #           numbers come back even when the sanitizers outrun the call)
+#    verify: bench, then the sanitizers, whose memcheck run is the CUDA
+#           suite itself (the CPU suites run on the development machine):
+#           full's coverage of the CUDA code in less device time
 #    Logs go to $OUT (at most 8 files come back): summary.txt last lines
 #    are the table to read.
 set -u
@@ -159,9 +162,10 @@ device() {
     quick) check; run_bench "$@" ;;
     test) check; sanitize ;;
     bench) run_bench "$@" ;;
-    tune) check; tune "$@" ;;
+    tune) tune "$@" ;;
     profile) profile "$@" ;;
     full) check; run_bench "$@"; sanitize ;;
+    verify) run_bench "$@"; sanitize ;;
     *) echo "unknown mode $mode" >&2; exit 2 ;;
     esac
     cat "$OUT/summary.txt"

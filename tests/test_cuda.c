@@ -39,23 +39,29 @@ static const shape_case cases[] = {
     {1, 96, 8, 8, 250, 5, 5, 1, 1, 2, 2, 1, 1, 1},
     {9, 5, 6, 5, 3, 3, 1, 3, 1, 2, 0, 1, 1, 1},
     /* one reduction step and channels a multiple of 4: the IM2WIN GEMM
-     * writes y unsplit, NHWC with 16-byte stores */
+     * writes y from whole tiles, NHWC with 16-byte stores */
     {5, 4, 6, 7, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1},
     {4, 6, 5, 5, 12, 1, 2, 2, 1, 0, 1, 1, 2, 3},
     /* no padding: IM2WIN reads the input in place; batch and channels per
      * group multiples of 4: 16-byte B loads in NHWC, CHWN and CHWN8 */
     {8, 8, 12, 11, 24, 3, 3, 1, 1, 0, 0, 1, 2, 2},
     {4, 12, 9, 10, 20, 2, 3, 2, 1, 0, 0, 2, 1, 1},
-    /* 64-channel tiles in CHWN and CHWN8: 16-deep steps, reduction split */
-    {4, 48, 7, 6, 60, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+    /* 64-channel tiles in CHWN and CHWN8: 16-deep steps; fewer tiles
+     * than a wave of blocks, of 54 steps each, which stream-K blocks
+     * share: two tiles with scalar B loads, three (some blocks' runs
+     * span two tiles) with 16-byte ones */
+    {4, 96, 7, 6, 60, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+    {8, 96, 9, 8, 60, 3, 3, 1, 1, 0, 0, 1, 1, 1},
 };
 #define NCASES (int)(sizeof cases / sizeof *cases)
 
-/* Enough pixels to fill an H100 without splitting the reduction, so the
- * IM2WIN GEMM takes the path the large benchmark layers take. */
+/* Enough pixels to fill an H100 with whole tiles, so the IM2WIN GEMM
+ * takes the path the large benchmark layers take; the last has 2176
+ * tiles of 32 channels (2.7 waves on an H100) of 18 steps each. */
 static const shape_case large_cases[] = {
     {8, 2, 130, 130, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},
     {8, 8, 130, 130, 40, 3, 3, 1, 1, 0, 0, 1, 1, 1},
+    {17, 16, 130, 130, 5, 3, 3, 1, 1, 0, 0, 1, 1, 1},
 };
 #define NLARGE (int)(sizeof large_cases / sizeof *large_cases)
 #define NLAYOUTS 4

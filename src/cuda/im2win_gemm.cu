@@ -12,19 +12,40 @@
  * next step's global loads issued into registers before the current step's
  * FMAs so their latency hides behind them; 16-byte loads for A.  FP32 FMA
  * throughout.  Template parameters generate the tile shapes the heuristic
- * picks from and the two B load patterns.  Layers with too few tiles to
- * fill the GPU split the reduction into slices whose partial sums a
- * second kernel adds in a fixed order (deterministic, no atomics). */
+ * picks from and the B load patterns.
+ *
+ * Tiles rarely fill a whole number of waves of resident blocks, and a
+ * partial last wave leaves multiprocessors idle (conv10 on an H100: 2.56
+ * waves, SMs busy 85% of the time).  So the tiles of the last waves go
+ * to a second kernel whose blocks share their reduction steps evenly
+ * (stream-K, Osama et al., PPoPP 2023): each of one wave of blocks takes
+ * an equal run of the (tile, step) sequence, so a tile may be cut between
+ * consecutive blocks.  A block writes the cut tiles' partial sums to the
+ * workspace, and a third kernel adds them in block order, so the result
+ * is deterministic and no block ever waits for another. */
+#include <limits.h>
+
 #include "cuda/plugin.h"
 
 #define BN 128 /* pixels per block */
 /* Blocks of 256 threads per multiprocessor the registers allow (125-168
  * registers a thread): the launch bounds cap registers to keep two. */
 #define MIN_BLOCKS 2
-/* Share of a partial last wave's idle time the tiling heuristic charges
- * (blocks start as others finish, so less than all of it). */
-#ifndef TAIL
-#define TAIL 0.5
+/* Fewest reduction steps a stream-K block takes: each run of steps costs
+ * a prologue and, when it cuts a tile, a 16-64 KB partial-sum store. */
+#ifndef SK_MIN_STEPS
+#define SK_MIN_STEPS 16
+#endif
+/* Least share of a launch's rounds of steps stream-K must save.  The
+ * model overstates the saving: a partial last wave of whole tiles runs
+ * faster than a full one (fewer blocks share each multiprocessor), and
+ * the stream-K kernel starts only once the whole-tile one has drained.
+ * Measured on an H200, whole tiles -> stream-K (modelled saving): conv6
+ * CHWN 0.826 -> 0.683 ms (32%), conv11 NHWC 0.598 -> 0.513 ms (45%),
+ * conv5 NHWC 1.509 -> 1.441 ms (24%), conv9 CHWN 0.620 -> 0.633 ms (7%),
+ * conv8 NHWC 4.851 -> 5.223 ms (7%). */
+#ifndef SK_MIN_GAIN
+#define SK_MIN_GAIN 0.30
 #endif
 
 /* Output pixel -> (n, ho, wo) of the chunk.  Pixels run with the window's
@@ -48,19 +69,65 @@ decompose(const i2w_cuda_gemm_args &p, unsigned pix)
     return q;
 }
 
-/* Where the outputs of pixel pix go, at channel 0: y, or the slice's
- * partial sums when the reduction is split; *k_step to the next channel. */
-static __device__ __forceinline__ float *
-output_at(const i2w_cuda_gemm_args &p, unsigned pix, int slice, int k_total,
-          long long *k_step)
+/* Tile t of a launch: pixel tiles fastest, then channel tiles, then
+ * groups (the order of the blocks, so neighbours share filter rows). */
+struct tile {
+    int g, m0, p0;
+};
+
+template <int BM>
+static __device__ __forceinline__ tile tile_at(const i2w_cuda_gemm_args &p,
+                                               int t)
 {
-    if (p.splits > 1) {
-        *k_step = p.pixels;
-        return p.partial + (size_t)slice * k_total * p.pixels + pix;
-    }
-    pixel q = decompose(p, pix);
-    *k_step = p.y_st.c;
-    return p.y + i2w_cuda_offset(p.y_st, q.n, 0, q.ho, q.wo);
+    tile q;
+    int r = t / p.tiles_p;
+    q.p0 = (t - r * p.tiles_p) * BN;
+    int g = r / p.tiles_m;
+    q.m0 = (r - g * p.tiles_m) * BM;
+    q.g = g;
+    return q;
+}
+
+/* First step, in the stream-K blocks' sequence of (tile, step), of
+ * stream-K block c, and the block that takes step i of that sequence. */
+static __device__ __forceinline__ long long sk_begin(
+    const i2w_cuda_gemm_args &p, int c)
+{
+    return (long long)c * p.sk_iters / p.sk_blocks;
+}
+
+static __device__ __forceinline__ int sk_block(const i2w_cuda_gemm_args &p,
+                                               int i)
+{
+    return (int)(((i + 1LL) * p.sk_blocks - 1) / p.sk_iters);
+}
+
+/* The segment of stream-K block c's run that starts at step `it` of the
+ * stream-K sequence: its tile (of the launch), first step in the tile and
+ * number of steps (<= 0 past the run's end). */
+struct segment {
+    int t, first, steps;
+};
+
+static __device__ __forceinline__ segment
+segment_at(const i2w_cuda_gemm_args &p, int c, int it)
+{
+    const int ts = it / p.steps;
+    segment sg;
+    sg.t = p.dp_tiles + ts;
+    sg.first = it - ts * p.steps;
+    sg.steps = min(p.steps - sg.first, (int)sk_begin(p, c + 1) - it);
+    return sg;
+}
+
+/* Partial sums of stream-K tile ts as cut by block c: segment ts + c is
+ * unique (the next segment has the next tile, the next block, or both).
+ * Each thread keeps its 64 sums as 16 float4, a warp's 32 adjacent. */
+template <int T>
+static __device__ __forceinline__ float4 *
+partial_at(const i2w_cuda_gemm_args &p, int ts, int c, int tid)
+{
+    return (float4 *)p.partial + (size_t)(ts + c) * 16 * T + tid;
 }
 
 /* How a block loads its B tile: along pixels (the window's pixels are
@@ -70,18 +137,116 @@ output_at(const i2w_cuda_gemm_args &p, unsigned pix, int slice, int k_total,
  * vector_loads in im2win_plan.cu). */
 enum { LOAD_PIX, LOAD_PIX4, LOAD_RED, LOAD_RED4 };
 
-template <int BM, int BK, int LOAD>
-__global__ void __launch_bounds__(BM * BN / 64, MIN_BLOCKS)
-i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
+/* The 8x8 outputs of thread tid of the tile at (g, m0, p0) to y, plus
+ * bias: acc[i][j] is channel m0 + (i/4)*BM/2 + ty*4 + i%4, at pixel
+ * p0 + (j/4)*BN/2 + tx*4 + j%4, or with pixels tx + 16*(j%4) in place of
+ * tx*4 + j%4 for LOAD_PIX (whose columns are permuted: see the kernel). */
+template <int BM, int LOAD>
+static __device__ __forceinline__ void
+write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
 {
-    constexpr int T = BM * BN / 64; /* threads: 64 outputs each */
+    constexpr bool RED_MAJOR = LOAD == LOAD_RED || LOAD == LOAD_RED4;
+    constexpr bool PERMUTED = LOAD == LOAD_PIX;
+    const int tx = tid % (BN / 8), ty = tid / (BN / 8);
+    /* output channel of accumulator row i (-1 past kg) and its bias */
+    auto channel = [&](int i, float *b) {
+        int m = q.m0 + (i >> 2) * (BM / 2) + ty * 4 + (i & 3);
+        if (m >= p.kg)
+            return -1;
+        int k = q.g * p.kg + m;
+        *b = p.bias ? p.bias[k] : 0.0f;
+        return k;
+    };
+    auto output_at = [&](unsigned pix) {
+        pixel o = decompose(p, pix);
+        return p.y + i2w_cuda_offset(p.y_st, o.n, 0, o.ho, o.wo);
+    };
+    const long long k_step = p.y_st.c;
+    if (LOAD == LOAD_PIX4) {
+        /* 4 consecutive pixels of one channel per 16-byte store: the
+         * pixel groups never straddle an image group (see vector_loads) */
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            unsigned pix = (unsigned)(q.p0 + h * (BN / 2) + tx * 4);
+            if (pix >= (unsigned)p.pixels)
+                continue;
+            float *y = output_at(pix);
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                float b;
+                int k = channel(i, &b);
+                if (k < 0)
+                    continue;
+                *(float4 *)(y + k * k_step) = make_float4(
+                    acc[i][h * 4] + b, acc[i][h * 4 + 1] + b,
+                    acc[i][h * 4 + 2] + b, acc[i][h * 4 + 3] + b);
+            }
+        }
+        return;
+    }
+    /* NHWC output keeps channels fastest: a thread's 4 consecutive
+     * channels of a pixel go out as one 16-byte store when aligned */
+    const bool vec = RED_MAJOR && p.y_st.c == 1 && p.kg % 4 == 0 &&
+                     ((size_t)p.y & 15) == 0 && ((size_t)p.bias & 15) == 0;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+        unsigned pix = (unsigned)(q.p0 + (j >> 2) * (BN / 2) +
+                                  (PERMUTED ? tx + 16 * (j & 3)
+                                            : tx * 4 + (j & 3)));
+        if (pix >= (unsigned)p.pixels)
+            continue;
+        float *y = output_at(pix);
+        if (vec) {
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                int m = q.m0 + h * (BM / 2) + ty * 4;
+                if (m >= p.kg)
+                    continue;
+                int k = q.g * p.kg + m;
+                float4 b = p.bias ? *(const float4 *)(p.bias + k)
+                                  : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                *(float4 *)(y + k) =
+                    make_float4(acc[h * 4][j] + b.x, acc[h * 4 + 1][j] + b.y,
+                                acc[h * 4 + 2][j] + b.z,
+                                acc[h * 4 + 3][j] + b.w);
+            }
+            continue;
+        }
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            float b;
+            int k = channel(i, &b);
+            if (k >= 0)
+                y[k * k_step] = acc[i][j] + b;
+        }
+    }
+}
+
+/* Geometry of a tile shape's block: T threads of 64 outputs each; B rows
+ * padded by one 16-byte vector (BNP), as the red-major stores put 8
+ * consecutive threads on 8 rows of one column. */
+template <int BM, int BK> struct gemm_smem {
+    static constexpr int T = BM * BN / 64;
+    static constexpr int BNP = BN + 4;
+    float as[2][BK][BM];
+    float bs[2][BK][BNP];
+};
+
+/* Steps first .. first+steps-1 of tile q into acc (zeroed here).  Every
+ * thread has read the reduction table before the call (a barrier
+ * separates them), and every thread's reads of sm are done when it
+ * returns: it ends with a barrier. */
+template <int BM, int BK, int LOAD>
+static __device__ __forceinline__ void
+tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
+           gemm_smem<BM, BK> &sm, tile q, int first, int steps,
+           float (&acc)[8][8])
+{
+    constexpr int T = gemm_smem<BM, BK>::T;
     constexpr bool RED_MAJOR = LOAD == LOAD_RED || LOAD == LOAD_RED4;
     /* floats per load along the reduction (VR) and along pixels (VP) */
     constexpr int VR = LOAD == LOAD_RED4 ? 4 : 1;
     constexpr int VP = LOAD == LOAD_PIX4 ? 4 : 1;
-    /* B rows padded by one 16-byte vector: the red-major stores put 8
-     * consecutive threads on 8 rows of one column */
-    constexpr int BNP = BN + 4;
     /* B loads: B_TR threads along the reduction, B_TP along pixels, so
      * that a warp's loads are adjacent along the window's fastest
      * dimension (coalesced) */
@@ -104,41 +269,33 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
                         : pix;
     };
 
-    extern __shared__ int red_s[];
-    __shared__ __align__(16) float as[2][BK][BM];
-    __shared__ __align__(16) float bs[2][BK][BNP];
-
     const int tid = threadIdx.x;
-    const int m0 = blockIdx.y * BM;
-    const int p0 = blockIdx.x * BN;
-    const int g = blockIdx.z / p.splits;
-    const int slice = blockIdx.z - g * p.splits;
-    const int first = slice * p.split_steps;
-    const int steps = min(p.split_steps, p.red_pad / BK - first);
-    const float *a = p.a + (size_t)g * p.red_pad * p.kpad + m0;
-    const float *win = p.win + g * p.win_group;
-
-    for (int i = tid; i < p.red_pad; i += T)
-        red_s[i] = p.red_win[i];
-
     const int tp = RED_MAJOR ? tid / B_TR : tid % B_TP;
     const int tr = RED_MAJOR ? tid % B_TR : tid / B_TP;
+    const int tx = tid % (BN / 8), ty = tid / (BN / 8);
+
+    /* this thread's A vectors at step 0 of the segment: rows
+     * tid / (BM/4) + v*T / (BM/4), 4 columns at tid % (BM/4) * 4 */
+    const float *a = p.a +
+                     ((size_t)q.g * p.red_pad + first * BK + tid / (BM / 4)) *
+                         p.kpad +
+                     q.m0 + tid % (BM / 4) * 4;
+    const int *red = red_s + first * BK + tr * VR;
+    const float *win = p.win + q.g * p.win_group;
     int poff[B_NP];
 #pragma unroll
     for (int i = 0; i < B_NP; i++) {
-        unsigned pix = (unsigned)(p0 + (tp + i * B_TP) * VP);
+        unsigned pix = (unsigned)(q.p0 + (tp + i * B_TP) * VP);
         poff[i] = 0; /* past the end: any valid address, never stored */
         if (pix < (unsigned)p.pixels) {
-            pixel q = decompose(p, pix);
-            poff[i] = (int)((q.n >> 3) * p.win_st.nb +
-                            (q.n & 7) * p.win_st.n8 +
-                            (long long)q.ho * p.sh * p.win_st.h +
-                            (long long)q.wo * p.sw * p.win_st.w);
+            pixel o = decompose(p, pix);
+            poff[i] = (int)((o.n >> 3) * p.win_st.nb +
+                            (o.n & 7) * p.win_st.n8 +
+                            (long long)o.ho * p.sh * p.win_st.h +
+                            (long long)o.wo * p.sw * p.win_st.w);
         }
     }
 
-    const int tx = tid % (BN / 8), ty = tid / (BN / 8);
-    float acc[8][8];
 #pragma unroll
     for (int i = 0; i < 8; i++)
 #pragma unroll
@@ -147,22 +304,17 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     float4 areg[A_V];
     float4 breg[B_NR][B_NP]; /* .x only for scalar loads */
 
-    __syncthreads(); /* red_s */
-
     auto load = [&](int step) {
-        int k0 = (first + step) * BK;
+        const int k0 = step * BK;
 #pragma unroll
-        for (int v = 0; v < A_V; v++) {
-            int e = tid + v * T;
-            areg[v] = __ldg((const float4 *)(a + (size_t)(k0 + e / (BM / 4)) *
-                                                     p.kpad +
-                                             e % (BM / 4) * 4));
-        }
+        for (int v = 0; v < A_V; v++)
+            areg[v] = __ldg((const float4 *)(
+                a + (size_t)(k0 + v * (T / (BM / 4))) * p.kpad));
 #pragma unroll
         for (int j = 0; j < B_NR; j++) {
             /* a vector's VR indices are all inside the reduction or all
              * in its padding (the reduction is a multiple of 4 then) */
-            int ro = red_s[k0 + (tr + j * B_TR) * VR];
+            int ro = red[k0 + j * B_TR * VR];
 #pragma unroll
             for (int i = 0; i < B_NP; i++) {
                 const float *src = win + poff[i] + ro;
@@ -178,7 +330,7 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
 #pragma unroll
         for (int v = 0; v < A_V; v++) {
             int e = tid + v * T;
-            *(float4 *)&as[buf][e / (BM / 4)][e % (BM / 4) * 4] = areg[v];
+            *(float4 *)&sm.as[buf][e / (BM / 4)][e % (BM / 4) * 4] = areg[v];
         }
 #pragma unroll
         for (int j = 0; j < B_NR; j++)
@@ -187,18 +339,19 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
                 int row = (tr + j * B_TR) * VR;
                 int col = column((tp + i * B_TP) * VP);
                 if (VP == 4) {
-                    *(float4 *)&bs[buf][row][col] = breg[j][i];
+                    *(float4 *)&sm.bs[buf][row][col] = breg[j][i];
                 } else if (VR == 4) {
-                    bs[buf][row][col] = breg[j][i].x;
-                    bs[buf][row + 1][col] = breg[j][i].y;
-                    bs[buf][row + 2][col] = breg[j][i].z;
-                    bs[buf][row + 3][col] = breg[j][i].w;
+                    sm.bs[buf][row][col] = breg[j][i].x;
+                    sm.bs[buf][row + 1][col] = breg[j][i].y;
+                    sm.bs[buf][row + 2][col] = breg[j][i].z;
+                    sm.bs[buf][row + 3][col] = breg[j][i].w;
                 } else {
-                    bs[buf][row][col] = breg[j][i].x;
+                    sm.bs[buf][row][col] = breg[j][i].x;
                 }
             }
     };
 
+    /* both buffers were last read before the caller's last barrier */
     load(0);
     store(0);
     __syncthreads();
@@ -210,10 +363,10 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
         load(kt + 1 < steps ? kt + 1 : kt);
 #pragma unroll
         for (int kk = 0; kk < BK; kk++) {
-            float4 a0 = *(const float4 *)&as[cur][kk][ty * 4];
-            float4 a1 = *(const float4 *)&as[cur][kk][BM / 2 + ty * 4];
-            float4 b0 = *(const float4 *)&bs[cur][kk][tx * 4];
-            float4 b1 = *(const float4 *)&bs[cur][kk][BN / 2 + tx * 4];
+            float4 a0 = *(const float4 *)&sm.as[cur][kk][ty * 4];
+            float4 a1 = *(const float4 *)&sm.as[cur][kk][BM / 2 + ty * 4];
+            float4 b0 = *(const float4 *)&sm.bs[cur][kk][tx * 4];
+            float4 b1 = *(const float4 *)&sm.bs[cur][kk][BN / 2 + tx * 4];
             const float av[8] = {a0.x, a0.y, a0.z, a0.w,
                                  a1.x, a1.y, a1.z, a1.w};
             const float bv[8] = {b0.x, b0.y, b0.z, b0.w,
@@ -228,193 +381,348 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
         store(cur ^ 1);
         __syncthreads();
     }
+}
 
-    const int k_total = gridDim.z / p.splits * p.kg;
-    /* output channel of accumulator row i (-1 past kg) and its bias (the
-     * slices' sum adds it when the reduction is split) */
-    auto channel = [&](int i, float *b) {
-        int m = m0 + (i >> 2) * (BM / 2) + ty * 4 + (i & 3);
-        if (m >= p.kg)
-            return -1;
-        int k = g * p.kg + m;
-        *b = p.splits == 1 && p.bias ? p.bias[k] : 0.0f;
-        return k;
-    };
-    if (LOAD == LOAD_PIX4) {
-        /* 4 consecutive pixels of one channel per 16-byte store: the
-         * pixel groups never straddle an image group (see vector_loads) */
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            unsigned pix = (unsigned)(p0 + h * (BN / 2) + tx * 4);
-            if (pix >= (unsigned)p.pixels)
-                continue;
-            long long k_step;
-            float *y = output_at(p, pix, slice, k_total, &k_step);
-#pragma unroll
-            for (int i = 0; i < 8; i++) {
-                float b;
-                int k = channel(i, &b);
-                if (k < 0)
-                    continue;
-                *(float4 *)(y + k * k_step) = make_float4(
-                    acc[i][h * 4] + b, acc[i][h * 4 + 1] + b,
-                    acc[i][h * 4 + 2] + b, acc[i][h * 4 + 3] + b);
-            }
+/* The reduction table into shared memory (dynamic: its size is the
+ * layer's), for the caller's barrier to publish. */
+static __device__ __forceinline__ void
+load_table(const i2w_cuda_gemm_args &p, int *red_s, int threads)
+{
+    for (int i = threadIdx.x; i < p.red_pad; i += threads)
+        red_s[i] = p.red_win[i];
+}
+
+/* Block b computes tile b whole (the tiles of whole waves). */
+template <int BM, int BK, int LOAD>
+__global__ void __launch_bounds__(BM * BN / 64, MIN_BLOCKS)
+i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
+{
+    extern __shared__ int red_s[];
+    __shared__ __align__(16) gemm_smem<BM, BK> sm;
+    load_table(p, red_s, gemm_smem<BM, BK>::T);
+    __syncthreads();
+    const tile q = tile_at<BM>(p, blockIdx.x);
+    float acc[8][8];
+    tile_steps<BM, BK, LOAD>(p, red_s, sm, q, 0, p.steps, acc);
+    write_tile<BM, LOAD>(p, acc, q, threadIdx.x);
+}
+
+/* Stream-K block c takes steps sk_begin(c) .. sk_begin(c + 1) - 1 of the
+ * sequence of (tile, step) of the tiles past dp_tiles, tile ts's steps
+ * being ts*steps .. ts*steps + steps-1 (fits an int: see schedule): a
+ * tile it computes whole goes to y, a cut one's partial sums to the
+ * workspace.  A separate kernel, not the whole-tile one's last blocks:
+ * with the run loop around it, the FMA loop of whole tiles ran 4-5%
+ * slower (H200: conv4 CHWN 12.44 -> 12.98 ms). */
+template <int BM, int BK, int LOAD>
+__global__ void __launch_bounds__(BM * BN / 64, MIN_BLOCKS)
+i2w_cuda_im2win_stream_k_kernel(const i2w_cuda_gemm_args p)
+{
+    constexpr int T = gemm_smem<BM, BK>::T;
+    extern __shared__ int red_s[];
+    __shared__ __align__(16) gemm_smem<BM, BK> sm;
+    /* Where the run is lives in shared memory, written by thread 0
+     * between barriers: the accumulators and the prefetch leave no
+     * register to spare across the FMA loop (held there, the run
+     * spilled).  run_s: the run's next step, the segment's first. */
+    __shared__ int run_s[2];
+    const int c = blockIdx.x, tid = threadIdx.x;
+    load_table(p, red_s, T);
+    if (tid == 0)
+        run_s[0] = (int)sk_begin(p, c);
+    __syncthreads();
+    for (;;) {
+        const int it = run_s[0];
+        const segment sg = segment_at(p, c, it);
+        if (sg.steps <= 0)
+            break;
+        /* every thread has read run_s[0]; they read it and run_s[1] next
+         * after tile_steps' last barrier */
+        __syncthreads();
+        if (tid == 0) {
+            run_s[0] = it + sg.steps;
+            run_s[1] = it;
         }
-        return;
-    }
-    /* NHWC output keeps channels fastest: a thread's 4 consecutive
-     * channels of a pixel go out as one 16-byte store when aligned */
-    const bool vec = RED_MAJOR && p.splits == 1 && p.y_st.c == 1 &&
-                     p.kg % 4 == 0 && ((size_t)p.y & 15) == 0 &&
-                     ((size_t)p.bias & 15) == 0;
-#pragma unroll
-    for (int j = 0; j < 8; j++) {
-        unsigned pix = (unsigned)(p0 + (j >> 2) * (BN / 2) +
-                                  (PERMUTED ? tx + 16 * (j & 3)
-                                            : tx * 4 + (j & 3)));
-        if (pix >= (unsigned)p.pixels)
+        float acc[8][8];
+        tile_steps<BM, BK, LOAD>(p, red_s, sm, tile_at<BM>(p, sg.t),
+                                 sg.first, sg.steps, acc);
+        const segment done = segment_at(p, c, run_s[1]);
+        if (done.steps == p.steps) {
+            write_tile<BM, LOAD>(p, acc, tile_at<BM>(p, done.t), tid);
             continue;
-        long long k_step;
-        float *y = output_at(p, pix, slice, k_total, &k_step);
-        if (vec) {
-#pragma unroll
-            for (int h = 0; h < 2; h++) {
-                int m = m0 + h * (BM / 2) + ty * 4;
-                if (m >= p.kg)
-                    continue;
-                int k = g * p.kg + m;
-                float4 b = p.bias ? *(const float4 *)(p.bias + k)
-                                  : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-                *(float4 *)(y + k) =
-                    make_float4(acc[h * 4][j] + b.x, acc[h * 4 + 1][j] + b.y,
-                                acc[h * 4 + 2][j] + b.z,
-                                acc[h * 4 + 3][j] + b.w);
-            }
-            continue;
         }
+        float4 *part = partial_at<T>(p, done.t - p.dp_tiles, c, tid);
 #pragma unroll
-        for (int i = 0; i < 8; i++) {
-            float b;
-            int k = channel(i, &b);
-            if (k >= 0)
-                y[k * k_step] = acc[i][j] + b;
-        }
+        for (int i = 0; i < 8; i++)
+#pragma unroll
+            for (int h = 0; h < 2; h++)
+                part[(i * 2 + h) * T] =
+                    make_float4(acc[i][h * 4], acc[i][h * 4 + 1],
+                                acc[i][h * 4 + 2], acc[i][h * 4 + 3]);
     }
 }
 
-/* Sum of the reduction slices, slice 0 first, plus bias, into y. */
-__global__ void i2w_cuda_im2win_split_sum_kernel(const i2w_cuda_gemm_args p,
-                                                 int k_total)
+/* Stream-K tiles cut between blocks: their partial sums added in block
+ * order (deterministic), plus bias, into y.  One block per stream-K tile;
+ * a tile one block computed whole was written by it. */
+template <int BM, int LOAD>
+__global__ void __launch_bounds__(BM * BN / 64)
+i2w_cuda_im2win_fixup_kernel(const i2w_cuda_gemm_args p)
 {
-    long long total = (long long)k_total * p.pixels;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
-         i < total; i += (long long)gridDim.x * blockDim.x) {
-        int k = (int)(i / p.pixels);
-        unsigned pix = (unsigned)(i - (long long)k * p.pixels);
-        float v = p.bias ? p.bias[k] : 0.0f;
-        for (int s = 0; s < p.splits; s++)
-            v += p.partial[s * total + i];
-        pixel q = decompose(p, pix);
-        p.y[i2w_cuda_offset(p.y_st, q.n, k, q.ho, q.wo)] = v;
+    constexpr int T = BM * BN / 64;
+    const int ts = blockIdx.x, tid = threadIdx.x;
+    const int first = ts * p.steps;
+    const int lo = sk_block(p, first), hi = sk_block(p, first + p.steps - 1);
+    if (lo == hi)
+        return;
+    float acc[8][8];
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+            acc[i][j] = 0.0f;
+    for (int c = lo; c <= hi; c++) {
+        const float4 *part = partial_at<T>(p, ts, c, tid);
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                float4 v = part[(i * 2 + h) * T];
+                acc[i][h * 4] += v.x;
+                acc[i][h * 4 + 1] += v.y;
+                acc[i][h * 4 + 2] += v.z;
+                acc[i][h * 4 + 3] += v.w;
+            }
     }
+    write_tile<BM, LOAD>(p, acc, tile_at<BM>(p, p.dp_tiles + ts), tid);
 }
 
 typedef void (*gemm_kernel)(const i2w_cuda_gemm_args);
 
-/* [tile_m 32, 64, 128][load pattern], 8-deep steps */
-#define I2W_GEMM_KERNELS(bm)                                             \
-    {                                                                    \
-        i2w_cuda_im2win_gemm_kernel<bm, 8, LOAD_PIX>,                    \
-            i2w_cuda_im2win_gemm_kernel<bm, 8, LOAD_PIX4>,               \
-            i2w_cuda_im2win_gemm_kernel<bm, 8, LOAD_RED>,                \
-            i2w_cuda_im2win_gemm_kernel<bm, 8, LOAD_RED4>                \
-    }
-static const gemm_kernel kernels[3][4] = {
-    I2W_GEMM_KERNELS(32), I2W_GEMM_KERNELS(64), I2W_GEMM_KERNELS(128)};
-/* 64-channel tiles of the pixel-major layouts whose images are fastest,
- * 16-deep steps: [load pattern PIX, PIX4] */
-static const gemm_kernel kernels_deep[2] = {
-    i2w_cuda_im2win_gemm_kernel<64, 16, LOAD_PIX>,
-    i2w_cuda_im2win_gemm_kernel<64, 16, LOAD_PIX4>};
+/* A tile shape's kernels for one load pattern: whole tiles, stream-K
+ * blocks and the fixup of their cut tiles; 8-deep steps for every tile
+ * height, 16-deep ones for 64-channel tiles of the pixel-major patterns
+ * (see i2w_cuda_im2win_tiling). */
+struct kernel_set {
+    gemm_kernel gemm, stream_k, fixup;
+};
+#define I2W_KERNEL_SET(bm, bk, load)                                       \
+    {i2w_cuda_im2win_gemm_kernel<bm, bk, load>,                           \
+     i2w_cuda_im2win_stream_k_kernel<bm, bk, load>,                       \
+     i2w_cuda_im2win_fixup_kernel<bm, load>}
+#define I2W_KERNEL_SETS(bm)                                                \
+    {I2W_KERNEL_SET(bm, 8, LOAD_PIX), I2W_KERNEL_SET(bm, 8, LOAD_PIX4),   \
+     I2W_KERNEL_SET(bm, 8, LOAD_RED), I2W_KERNEL_SET(bm, 8, LOAD_RED4)}
+static const int tiles_m[3] = {32, 64, 128};
+static const kernel_set kernels[3][4] = {
+    I2W_KERNEL_SETS(32), I2W_KERNEL_SETS(64), I2W_KERNEL_SETS(128)};
+static const kernel_set kernels_deep[2] = {
+    I2W_KERNEL_SET(64, 16, LOAD_PIX), I2W_KERNEL_SET(64, 16, LOAD_PIX4)};
 
-/* Tile height (output channels per block), reduction step and slices
- * for a layer: the least estimated time in clocks.  Resident blocks hold
- * 256 output channels' worth of 128-pixel tiles per multiprocessor
- * whatever the tile height (two blocks of 128, four of 64, eight of 32),
- * so a wave of blocks doing `per` 8-deep steps takes 256 * 128 * 8 * per
- * FMAs at 128 a clock, slowed for smaller tiles (they re-read the window
- * more per FMA: the speeds were fitted to H100 runs); a partial last wave
- * costs about half of its idle part.  Slices add a write and a read of
- * their partial sums at about 1700 bytes a clock.  64-channel tiles of
- * CHWN and CHWN8 take 16-deep steps: half the barriers per FMA (H100,
- * CHWN: conv4 13.1 -> 12.4 ms, conv9 0.645 -> 0.613 ms); for 128-channel
- * tiles and for NHWC the deeper step was no faster or slower. */
-void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels, int red,
-                            int sm_count, i2w_cuda_tiling *t)
+static const kernel_set *kernels_for(int tile_m, int step, int load)
 {
-    static const int tiles[3] = {32, 64, 128};
-    static const double speed[3] = {0.80, 0.95, 1.0};
-    int steps = (red + 7) / 8;
-    double best = -1.0;
-    for (int i = 0; i < 3; i++) {
-        long long mt = (sh->kg + tiles[i] - 1) / tiles[i];
-        long long blocks = mt * ((pixels + BN - 1) / BN) * sh->g;
-        long long slots = (long long)sm_count * 256 / tiles[i];
-        for (int sp = 1; sp <= 16 && sp <= steps; sp++) {
-            int per = (steps + sp - 1) / sp;
-            if ((steps + per - 1) / per != sp)
-                continue; /* an empty slice: the same as fewer */
-            double w = (double)(blocks * sp) / (double)slots;
-            /* blocks start as others finish: half a wave of tail */
-            double cost = ((w < 1.0 ? 1.0 : w) + TAIL * (ceil(w) - w)) *
-                          2048.0 * per / speed[i];
-            if (sp > 1)
-                cost += (sp + 1.0) * sh->k * (double)pixels * 8.0 / 1700.0;
-            if (best < 0.0 || cost < best) {
-                best = cost;
-                t->tile_m = tiles[i];
-                t->splits = sp;
-            }
-        }
-    }
-    t->step = t->tile_m == 64 && (sh->layout == I2W_LAYOUT_CHWN ||
-                                  sh->layout == I2W_LAYOUT_CHWN8)
-                  ? 16
-                  : 8;
-    steps = (red + t->step - 1) / t->step;
-    t->red_pad = steps * t->step;
-    t->split_steps = (steps + t->splits - 1) / t->splits;
-    t->splits = (steps + t->split_steps - 1) / t->split_steps;
+    return step == 16 ? &kernels_deep[load == LOAD_PIX4]
+                      : &kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2]
+                                [load];
 }
 
-i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
-                                const i2w_cuda_gemm_args *args, int groups,
-                                int tile_m, int step, int red_major, int vec)
+static int load_pattern(int red_major, int vec)
 {
-    int load = red_major ? (vec ? LOAD_RED4 : LOAD_RED)
-                         : (vec ? LOAD_PIX4 : LOAD_PIX);
-    gemm_kernel k =
-        step == 16 ? kernels_deep[load == LOAD_PIX4]
-                   : kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2][load];
+    return red_major ? (vec ? LOAD_RED4 : LOAD_RED)
+                     : (vec ? LOAD_PIX4 : LOAD_PIX);
+}
+
+/* Which tiles of a launch are whole (one block each) and how many blocks
+ * share the rest.  Whole waves of resident blocks but the last one take
+ * whole tiles; the last wave and the partial one after it (tiles between
+ * one and two waves) go to the stream-K kernel, launched next: one wave
+ * of its blocks, each at least SK_MIN_STEPS steps, and no more than the
+ * workspace's cap on cut tiles allows (a launch cuts at most one tile per
+ * stream-K block boundary).  Stream-K is used only where it ends sooner
+ * than whole tiles would. */
+static void schedule(const i2w_cuda_tiling *t, long long tiles,
+                     i2w_cuda_gemm_args *p)
+{
+    const int steps = t->red_pad / t->step;
+    const long long slots = t->slots;
+    long long dp = tiles % slots == 0 ? tiles
+                   : tiles >= 2 * slots ? (tiles / slots - 1) * slots
+                                        : 0;
+    long long sk_tiles = tiles - dp;
+    long long iters = sk_tiles * steps;
+    long long blocks = t->sk_slots < iters / SK_MIN_STEPS
+                           ? t->sk_slots
+                           : iters / SK_MIN_STEPS;
+    if (blocks > t->max_partials - sk_tiles + 1)
+        blocks = t->max_partials - sk_tiles + 1;
+    /* whole tiles take ceil(tiles / slots) rounds of steps; stream-K
+     * takes dp / slots of them, then ceil(iters / blocks) plus about two
+     * steps to cut and join, each block sharing its multiprocessor with
+     * fewer others where the stream-K kernel has fewer resident
+     * (sk_slots / slots of a round) */
+    const double whole = (double)((tiles + slots - 1) / slots * steps);
+    const double sk = (double)(dp / slots * steps) +
+                      (double)((iters + blocks - 1) / (blocks > 0 ? blocks
+                                                                  : 1) +
+                               2) *
+                          t->sk_slots / slots;
+    if (sk_tiles == 0 || blocks < 1 || iters >= INT_MAX ||
+        sk > (1.0 - SK_MIN_GAIN) * whole) {
+        dp = tiles;
+        sk_tiles = 0;
+        blocks = 0;
+    }
+    p->steps = steps;
+    p->dp_tiles = (int)dp;
+    p->sk_blocks = (int)blocks;
+    p->sk_iters = sk_tiles * steps;
+}
+
+/* Tiles of a launch of `pixels` pixels of g groups. */
+static long long tile_count(const i2w_cuda_tiling *t, int kg, int groups,
+                            int pixels)
+{
+    return (long long)((kg + t->tile_m - 1) / t->tile_m) *
+           ((pixels + BN - 1) / BN) * groups;
+}
+
+long long i2w_cuda_im2win_partials(const i2w_cuda_tiling *t, int kg,
+                                   int groups, int pixels)
+{
+    i2w_cuda_gemm_args p;
+    schedule(t, tile_count(t, kg, groups, pixels), &p);
+    if (p.sk_blocks == 0)
+        return 0;
+    return (p.sk_iters / p.steps + p.sk_blocks - 1) * (long long)t->tile_m *
+           BN;
+}
+
+/* Tile height (output channels per block) and reduction step for a
+ * layer: the least estimated time in clocks.  A multiprocessor does 128
+ * FMAs a clock shared by its resident blocks (occupancy from the CUDA
+ * runtime), slowed for smaller tiles, which re-read the window more per
+ * FMA (the speeds were fitted to H100 runs); the schedule above says how
+ * many rounds of steps the blocks take.  Cut tiles add a write and two
+ * reads of their partial sums at about 1700 bytes a clock, and the fixup
+ * launch.  64-channel tiles of CHWN and CHWN8 take 16-deep steps: half
+ * the barriers per FMA (H100, CHWN: conv4 13.1 -> 12.4 ms, conv9 0.645 ->
+ * 0.613 ms); for 128-channel tiles and for NHWC the deeper step was no
+ * faster or slower.  Cut tiles are capped at 35% of the floats the
+ * chunk's im2col matrix would take, so the workspace stays under 45% of
+ * IM2COL_GEMM's (which also holds that matrix's product and the packed
+ * filter), or at 16 tiles (1 MB at most) where that is less. */
+i2w_status i2w_cuda_im2win_tiling(i2w_context *ctx, const i2w_shape *sh,
+                                  int pixels, int red, int red_major, int vec,
+                                  i2w_cuda_tiling *t)
+{
+    static const double speed[3] = {0.80, 0.95, 1.0};
+    const i2w_cuda_ctx *cc = (const i2w_cuda_ctx *)ctx->priv;
+    double best = -1.0;
+    for (int i = 0; i < 3; i++) {
+        i2w_cuda_tiling c;
+        c.tile_m = tiles_m[i];
+        c.step = c.tile_m == 64 && (sh->layout == I2W_LAYOUT_CHWN ||
+                                    sh->layout == I2W_LAYOUT_CHWN8)
+                     ? 16
+                     : 8;
+        c.red_pad = (red + c.step - 1) / c.step * c.step;
+        /* the table lives in shared memory beside the tile buffers */
+        size_t table = (size_t)c.red_pad * sizeof(int);
+        if (table + 2 * (size_t)c.step * (c.tile_m + BN + 4) *
+                        sizeof(float) > cc->smem_optin)
+            continue;
+        /* resident blocks of each kernel (the stream-K one may hold
+         * fewer: more registers) */
+        const kernel_set *ks =
+            kernels_for(c.tile_m, c.step, load_pattern(red_major, vec));
+        int per_sm[2];
+        for (int j = 0; j < 2; j++) {
+            gemm_kernel k = j ? ks->stream_k : ks->gemm;
+            I2W_CUDA_TRY(ctx, cudaFuncSetAttribute(
+                                  k,
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  (int)table));
+            I2W_CUDA_TRY(ctx, cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+                                  &per_sm[j], k, c.tile_m * BN / 64, table));
+        }
+        if (per_sm[0] < 1)
+            continue;
+        /* No stream-K where its kernel spills (the 128-channel tiles'
+         * run loop leaves the FMA loop short of registers for some load
+         * patterns): spilled, it ran at 58% of the peak where whole tiles
+         * ran at 75% or more (H200, conv11 CHWN: 0.511 -> 0.568 ms). */
+        cudaFuncAttributes sk_attr;
+        I2W_CUDA_TRY(ctx, cudaFuncGetAttributes(&sk_attr, ks->stream_k));
+        if (sk_attr.localSizeBytes > 0)
+            per_sm[1] = 0;
+        c.slots = per_sm[0] * cc->sm_count;
+        c.sk_slots = per_sm[1] * cc->sm_count;
+        c.max_partials = (long long)(0.35 * red * (double)pixels) /
+                         ((long long)c.tile_m * BN);
+        if (c.max_partials < 16)
+            c.max_partials = 16;
+        i2w_cuda_gemm_args p;
+        long long tiles = tile_count(&c, sh->kg, sh->g, pixels);
+        schedule(&c, tiles, &p);
+        double rounds =
+            (double)((p.dp_tiles + c.slots - 1) / c.slots * p.steps) +
+            (p.sk_blocks ? (double)((p.sk_iters + p.sk_blocks - 1) /
+                                    p.sk_blocks) *
+                               c.sk_slots / c.slots
+                         : 0.0);
+        double cost = rounds * per_sm[0] * c.tile_m * BN * c.step /
+                      128.0 / speed[i];
+        if (p.sk_blocks)
+            cost += 3.0 * (double)i2w_cuda_im2win_partials(&c, sh->kg,
+                                                           sh->g, pixels) *
+                        sizeof(float) / 1700.0 +
+                    5000.0;
+        if (best < 0.0 || cost < best) {
+            best = cost;
+            *t = c;
+        }
+    }
+    if (best < 0.0)
+        return i2w_fail(ctx, I2W_ERR_UNSUPPORTED,
+                        "IM2WIN on CUDA: the table of a reduction of %d "
+                        "terms and the GEMM tiles need more shared memory "
+                        "than the device's %zu bytes a block",
+                        red, cc->smem_optin);
+    return I2W_OK;
+}
+
+i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx, i2w_cuda_gemm_args *args,
+                                const i2w_cuda_tiling *t, int groups,
+                                int red_major, int vec)
+{
+    const kernel_set *ks =
+        kernels_for(t->tile_m, t->step, load_pattern(red_major, vec));
     cudaStream_t st = i2w_cuda_stream(ctx);
     size_t smem = (size_t)args->red_pad * sizeof(int);
+    args->tiles_p = (args->pixels + BN - 1) / BN;
+    args->tiles_m = args->kpad / t->tile_m;
+    schedule(t, tile_count(t, args->kg, groups, args->pixels), args);
+    const int threads = t->tile_m * BN / 64;
     /* the reduction table may pass the 48 KB default; the plan checked it
      * against the device's opt-in limit */
-    I2W_CUDA_TRY(ctx, cudaFuncSetAttribute(
-                          k, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                          (int)smem));
-    dim3 grid((unsigned)((args->pixels + BN - 1) / BN),
-              (unsigned)(args->kpad / tile_m),
-              (unsigned)(groups * args->splits));
-    k<<<grid, tile_m * BN / 64, smem, st>>>(*args);
-    I2W_CUDA_LAUNCHED(ctx, "im2win GEMM");
-    if (args->splits == 1)
+    if (args->dp_tiles > 0) {
+        I2W_CUDA_TRY(ctx, cudaFuncSetAttribute(
+                              ks->gemm,
+                              cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              (int)smem));
+        ks->gemm<<<(unsigned)args->dp_tiles, threads, smem, st>>>(*args);
+        I2W_CUDA_LAUNCHED(ctx, "im2win GEMM");
+    }
+    if (args->sk_blocks == 0)
         return I2W_OK;
-    int k_total = groups * args->kg;
-    long long total = (long long)k_total * args->pixels;
-    i2w_cuda_im2win_split_sum_kernel<<<i2w_cuda_blocks(total, 256), 256, 0,
-                                       st>>>(*args, k_total);
-    I2W_CUDA_LAUNCHED(ctx, "im2win split sum");
+    I2W_CUDA_TRY(ctx, cudaFuncSetAttribute(
+                          ks->stream_k,
+                          cudaFuncAttributeMaxDynamicSharedMemorySize,
+                          (int)smem));
+    ks->stream_k<<<(unsigned)args->sk_blocks, threads, smem, st>>>(*args);
+    I2W_CUDA_LAUNCHED(ctx, "im2win stream-K GEMM");
+    ks->fixup<<<(unsigned)(args->sk_iters / args->steps), threads, 0, st>>>(
+        *args);
+    I2W_CUDA_LAUNCHED(ctx, "im2win stream-K fixup");
     return I2W_OK;
 }

@@ -72,24 +72,34 @@ static i2w_cuda_strides window_strides(const i2w_shape *sh, int chunk)
 
 /* B loads of 16 bytes need four consecutive reduction indices (NHWC:
  * channels, when a group has a multiple of 4) or pixels (CHWN, CHWN8:
- * images, when a chunk has a multiple of 4) at consecutive, 16-byte
- * aligned window addresses; CHWN and CHWN8 then also store their output
- * 4 pixels at a time, and need the output aligned the same way. */
-static int vector_loads(const i2w_shape *sh, const i2w_cuda_plan *cp,
-                        const float *win, const float *y)
+ * images, when a chunk has a multiple of 4) at consecutive window
+ * addresses; this part the shape decides, and the plan picks its tiling
+ * for it. */
+static int vector_shape(const i2w_shape *sh, int chunk)
 {
-    if (((size_t)win & 15) != 0)
-        return 0;
     switch (sh->layout) {
     case I2W_LAYOUT_NHWC:
         return sh->cg % 4 == 0;
     case I2W_LAYOUT_CHWN:
-        return cp->chunk % 4 == 0 && ((size_t)y & 15) == 0;
+        return chunk % 4 == 0;
     case I2W_LAYOUT_CHWN8:
-        return ((size_t)y & 15) == 0;
+        return 1;
     default:
         return 0;
     }
+}
+
+/* ... and the addresses 16-byte aligned; CHWN and CHWN8 then also store
+ * their output 4 pixels at a time, and need the output aligned too. */
+static int vector_loads(const i2w_shape *sh, int chunk, const float *win,
+                        const float *y)
+{
+    if (((size_t)win & 15) != 0)
+        return 0;
+    if ((sh->layout == I2W_LAYOUT_CHWN || sh->layout == I2W_LAYOUT_CHWN8) &&
+        ((size_t)y & 15) != 0)
+        return 0;
+    return vector_shape(sh, chunk);
 }
 
 static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
@@ -108,8 +118,6 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
     g.kpad = cp->kpad;
     g.red_pad = cp->red_pad;
     g.partial = cp->partial;
-    g.splits = cp->splits;
-    g.split_steps = cp->split_steps;
     g.sh = sh->sh;
     g.sw = sh->sw;
     g.div_wo = i2w_cuda_divisor_make((unsigned)sh->wo);
@@ -138,9 +146,9 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
                                  n0, 0, 0, 0);
         g.pixels = nc * sh->ho * sh->wo;
         g.n_inner = i2w_cuda_divisor_make((unsigned)pixel_inner(sh, nc));
-        st = i2w_cuda_im2win_gemm(plan->ctx, &g, sh->g, cp->tile_m,
-                                  cp->step, cp->red_major,
-                                  vector_loads(sh, cp, g.win, g.y));
+        st = i2w_cuda_im2win_gemm(plan->ctx, &g, &cp->tiling, sh->g,
+                                  cp->red_major,
+                                  vector_loads(sh, cp->chunk, g.win, g.y));
         if (st != I2W_OK)
             return st;
     }
@@ -151,7 +159,6 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
 {
     const i2w_shape *sh = &plan->shape;
     i2w_cuda_plan *cp = (i2w_cuda_plan *)plan->priv;
-    const i2w_cuda_ctx *cc = (const i2w_cuda_ctx *)plan->ctx->priv;
     long long per_image = in_place(sh)
                               ? (long long)sh->c * sh->h * sh->w
                               : (long long)sh->c * window_rows(sh) *
@@ -165,34 +172,31 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
                         "or %d groups per launch is too large",
                         win, pixels, sh->g);
     cp->red = sh->cg * sh->r * sh->s;
-    i2w_cuda_tiling t;
-    i2w_cuda_im2win_tiling(sh, (int)pixels, cp->red, cc->sm_count, &t);
-    cp->tile_m = t.tile_m;
-    cp->step = t.step;
-    cp->red_pad = t.red_pad;
-    cp->splits = t.splits;
-    cp->split_steps = t.split_steps;
-    cp->kpad = (sh->kg + cp->tile_m - 1) / cp->tile_m * cp->tile_m;
     cp->red_major = sh->layout == I2W_LAYOUT_NHWC;
-    /* the table lives in shared memory beside the two tile buffers */
-    size_t smem = (size_t)cp->red_pad * sizeof(int) +
-                  2 * (size_t)cp->step * (cp->tile_m + 132) * sizeof(float);
-    if (smem > cc->smem_optin)
-        return i2w_fail(plan->ctx, I2W_ERR_UNSUPPORTED,
-                        "IM2WIN on CUDA: reduction of %d terms needs %zu "
-                        "bytes of shared memory, the device allows %zu",
-                        cp->red, smem, cc->smem_optin);
+    i2w_cuda_tiling *t = &cp->tiling;
+    i2w_status st = i2w_cuda_im2win_tiling(
+        plan->ctx, sh, (int)pixels, cp->red, cp->red_major,
+        vector_shape(sh, cp->chunk), t);
+    if (st != I2W_OK)
+        return st;
+    cp->red_pad = t->red_pad;
+    cp->kpad = (sh->kg + t->tile_m - 1) / t->tile_m * t->tile_m;
+    /* partial sums for the whole chunks and the last, shorter one */
+    int last = sh->nb % cp->chunk;
+    long long partials =
+        i2w_cuda_im2win_partials(t, sh->kg, sh->g, (int)pixels);
+    long long last_partials = i2w_cuda_im2win_partials(
+        t, sh->kg, sh->g, last * sh->ho * sh->wo);
+    if (last_partials > partials)
+        partials = last_partials;
     size_t packed = i2w_cuda_align((size_t)sh->g * cp->red_pad * cp->kpad *
                                    sizeof(float));
     size_t window =
         in_place(sh) ? 0 : i2w_cuda_align((size_t)win * sizeof(float));
     size_t table = i2w_cuda_align((size_t)cp->red_pad * sizeof(int));
-    size_t partial = cp->splits > 1 ? i2w_cuda_align((size_t)cp->splits *
-                                                     sh->k * pixels *
-                                                     sizeof(float))
-                                    : 0;
-    i2w_status st = i2w_cuda_plan_workspace(plan, packed + window +
-                                                      2 * table + partial);
+    size_t partial = i2w_cuda_align((size_t)partials * sizeof(float));
+    st = i2w_cuda_plan_workspace(plan,
+                                 packed + window + 2 * table + partial);
     if (st != I2W_OK)
         return st;
     char *base = (char *)plan->workspace;

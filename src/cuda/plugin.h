@@ -94,6 +94,17 @@ typedef struct {
     void *cublas;      /* cublasHandle_t, made on first IM2COL_GEMM plan */
 } i2w_cuda_ctx;
 
+/* How the IM2WIN GEMM of a layer is cut (see im2win_gemm.cu): tile_m
+ * output channels per block, reduction steps of `step` terms, the
+ * reduction padded to red_pad (a whole number of steps); `slots` blocks
+ * of the whole-tile kernel resident on the device at once, sk_slots of
+ * the stream-K kernel; at most max_partials tiles cut between stream-K
+ * blocks. */
+typedef struct {
+    int tile_m, step, red_pad, slots, sk_slots;
+    long long max_partials;
+} i2w_cuda_tiling;
+
 /* Backend state of a plan: the execute function of its algorithm and the
  * pieces of plan->workspace that algorithm carved out. */
 typedef struct i2w_cuda_plan i2w_cuda_plan;
@@ -109,10 +120,8 @@ struct i2w_cuda_plan {
     int *red_filter; /* filter offset of each reduction index */
     int red, red_pad, kpad;
     int chunk;       /* images (stored batch entries) per chunk */
-    int tile_m;      /* IM2WIN: output channels per thread block */
-    int step;        /* IM2WIN: reduction terms per GEMM step */
-    int splits, split_steps; /* IM2WIN: reduction slices (1: none) */
-    float *partial;  /* IM2WIN: partial sums of the slices */
+    i2w_cuda_tiling tiling; /* IM2WIN: how the GEMM is cut */
+    float *partial;  /* IM2WIN: partial sums of the cut tiles */
     int red_major;   /* IM2WIN: B tile loaded along the reduction */
 };
 
@@ -184,33 +193,37 @@ typedef struct {
     const int *red_win; /* window offset of each reduction index, -1 pads */
     const float *bias;  /* [K] or NULL */
     float *y;           /* output, at the chunk's first image */
-    float *partial;     /* split reduction: [split][K][pixels] partial sums */
+    float *partial;     /* stream-K: partial sums of the cut tiles */
     int kg, kpad, red_pad;
-    int splits;         /* reduction slices, each split_steps steps */
-    int split_steps;
     int pixels;         /* output pixels of the chunk (stored images) */
+    /* set by i2w_cuda_im2win_gemm: tiles along pixels and channels, steps
+     * per tile, whole tiles, stream-K blocks and the steps they share */
+    int tiles_p, tiles_m, steps, dp_tiles, sk_blocks;
+    long long sk_iters;
     int sh, sw;         /* stride: output row ho reads window row ho*sh */
     i2w_cuda_divisor n_inner, div_wo, div_ho; /* pixel order, see gemm */
     long long win_group; /* window offset from one group to the next */
     i2w_cuda_strides win_st, y_st;
 } i2w_cuda_gemm_args;
-/* Runs the GEMM of one chunk (and, when split, the reduction of the
- * slices into y) with the tiling's kernel: tile_m output channels per
- * block, reduction steps of `step`, B loads along the reduction
- * (red_major) or pixels, 16 bytes at a time (vec) or not. */
+/* im2win_gemm.cu: the least-cost tiling of a layer for B loads along the
+ * reduction (red_major) or pixels, 16 bytes at a time when vec. */
+I2W_HIDDEN i2w_status i2w_cuda_im2win_tiling(i2w_context *ctx,
+                                             const i2w_shape *sh, int pixels,
+                                             int red, int red_major, int vec,
+                                             i2w_cuda_tiling *t);
+/* Floats of partial sums a launch of `pixels` pixels needs. */
+I2W_HIDDEN long long i2w_cuda_im2win_partials(const i2w_cuda_tiling *t,
+                                              int kg, int groups,
+                                              int pixels);
+/* Runs the GEMM of one chunk with the tiling's kernels (B loads along the
+ * reduction or pixels, 16 bytes at a time when vec): whole tiles, then,
+ * where the schedule has them, the stream-K blocks and the fixup that
+ * adds the partial sums of the tiles they cut into y. */
 I2W_HIDDEN i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
-                                           const i2w_cuda_gemm_args *args,
-                                           int groups, int tile_m, int step,
-                                           int red_major, int vec);
-/* How the GEMM of a layer whose chunks have `pixels` output pixels is
- * cut: see im2win_gemm.cu.  The reduction (red terms) is padded to a
- * whole number of steps, red_pad. */
-typedef struct {
-    int tile_m, step, red_pad, splits, split_steps;
-} i2w_cuda_tiling;
-I2W_HIDDEN void i2w_cuda_im2win_tiling(const i2w_shape *sh, int pixels,
-                                       int red, int sm_count,
-                                       i2w_cuda_tiling *t);
+                                           i2w_cuda_gemm_args *args,
+                                           const i2w_cuda_tiling *t,
+                                           int groups, int red_major,
+                                           int vec);
 
 /* im2col_gemm.cu and cublas.cu */
 I2W_HIDDEN i2w_status i2w_cuda_im2col_plan(i2w_plan *plan);
