@@ -94,8 +94,10 @@ sanitize() {
         "$cs" --tool memcheck --leak-check full --error-exitcode 9 \
         tests/test_cuda
     tail -3 "$OUT/memcheck.log" >>"$OUT/summary.txt"
-    # racecheck is slow: the hand-picked shapes cover every kernel
-    step racecheck "$OUT/racecheck.log" env CK_RUN_CASE=cases timeout 200 \
+    # racecheck is slow: the hand-picked shapes cover every kernel; the
+    # modes without make check leave it more of the call (RACECHECK_S)
+    step racecheck "$OUT/racecheck.log" env CK_RUN_CASE=cases \
+        timeout "${RACECHECK_S:-200}" \
         ./libtool --mode=execute "$cs" --tool racecheck \
         --racecheck-report all --error-exitcode 9 tests/test_cuda
     tail -3 "$OUT/racecheck.log" >>"$OUT/summary.txt"
@@ -165,7 +167,7 @@ device() {
     tune) tune "$@" ;;
     profile) profile "$@" ;;
     full) check; run_bench "$@"; sanitize ;;
-    verify) run_bench "$@"; sanitize ;;
+    verify) run_bench "$@"; RACECHECK_S=${RACECHECK_S:-300} sanitize ;;
     *) echo "unknown mode $mode" >&2; exit 2 ;;
     esac
     cat "$OUT/summary.txt"
