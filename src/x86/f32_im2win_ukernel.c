@@ -37,6 +37,7 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args)
     }
 
     const ptrdiff_t a_pix = args->a_pix;
+    const int half = (mr + 1) / 2;
     const int run = args->run;
     int slot = args->seg0;
     for (int sr = 0; sr < args->nseg; sr++) {
@@ -46,14 +47,22 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args)
         if (slot >= args->seg_wrap)
             slot -= args->seg_wrap;
         for (int ss = 0; ss < args->nseg_s; ss++) {
+            /* Pixels from two bases, half the tile apart: each pixel
+             * is then a base plus one of half the offsets, which leave
+             * the x86-64 registers enough for the whole loop (with one
+             * offset per pixel, the 14-pixel tile reloaded 5 of them
+             * from the stack at every step). */
             const float *a = a_r + ss * args->a_col;
+            const float *a_hi = a + half * a_pix;
             I2W_UNROLL_2 for (int i = 0; i < run; i++) {
                 i2w_vec bv[I2W_NV_MAX];
                 I2W_UNROLL for (int v = 0; v < nv; v++)
                     bv[v] = i2w_vload(b + v * I2W_VL);
                 b += nv * I2W_VL;
                 I2W_UNROLL for (int p = 0; p < mr; p++) {
-                    i2w_vec av = i2w_vbcast(a + p * a_pix + i);
+                    i2w_vec av = i2w_vbcast(
+                        p < half ? a + p * a_pix + i
+                                 : a_hi + (p - half) * a_pix + i);
                     I2W_UNROLL for (int v = 0; v < nv; v++)
                         acc[p][v] = i2w_vfma(av, bv[v], acc[p][v]);
                 }
