@@ -23,6 +23,10 @@
 #    verify: bench, then the sanitizers, whose memcheck run is the CUDA
 #           suite itself (the CPU suites run on the development machine):
 #           full's coverage of the CUDA code in less device time
+#    against BENCH_ARGS: the benchmark of this build and of the earlier
+#           one whose dist tarball is in .gpu-deps/base/ (scripts/gpu-run.sh
+#           prepare-base REV makes it), alternating, twice each, plus both
+#           builds' GEMM disassembly: a change measured in one call
 #    Logs go to $OUT (at most 8 files come back): summary.txt last lines
 #    are the table to read.
 set -u
@@ -44,6 +48,19 @@ prepare() {
     make -C "$build" -j2 dist >/dev/null
     cp "$build"/im2win-*.tar.gz "$deps/"
     ls -l "$deps"/im2win-*.tar.gz
+}
+
+# The dist tarball of revision REV in .gpu-deps/base/, for `against`.
+prepare_base() {
+    local rev=${1:?prepare-base REV} tree=/tmp/im2win-base-src
+    set -e
+    rm -rf "$tree" "$deps/base" && mkdir -p "$deps/base"
+    git -C "$here" worktree add -f --detach "$tree" "$rev" >/dev/null
+    (cd "$tree" && autoreconf -fi >/dev/null 2>&1 && mkdir -p b && cd b &&
+        ../configure >/dev/null && make -j2 dist >/dev/null)
+    cp "$tree"/b/im2win-*.tar.gz "$deps/base/"
+    git -C "$here" worktree remove --force "$tree"
+    ls -l "$deps"/base/
 }
 
 # Run a step, its output to a log; note the outcome in the summary.
@@ -144,14 +161,44 @@ tune() {
 # layer).
 profile() {
     export IM2WIN_CUDA_PLUGIN=$PWD/src/cuda/libim2win-cuda.so
-    /usr/local/cuda/bin/cuobjdump -sass src/cuda/im2win_gemm.o \
-        >"$OUT/sass.txt" 2>&1
+    sass . "$OUT/sass.txt"
     step ncu "$OUT/ncu.txt" /usr/local/cuda/bin/ncu --set full \
         --kernel-name "regex:${I2W_PROFILE_KERNELS:-i2w_cuda}" \
         --launch-count 3 \
         bench/im2win-bench --backend cuda --reps 1 --no-check "$@"
     grep -E 'i2w_cuda|Duration|Compute \(SM\) T|Registers Per|Achieved Occ|Issue Slots|Eligible Warps|L1/TEX Hit|each warp of this workload spends|represents about' \
         "$OUT/ncu.txt" | cut -c1-140 | head -150 >>"$OUT/summary.txt"
+}
+
+# The SASS of the plugin's GEMM functions whose names match
+# I2W_SASS_KERNELS (default: the 128-channel NHWC one) in build DIR, to
+# OUT_FILE, without the encoding comments (all of them: over 16 MB).
+sass() {
+    /usr/local/cuda/bin/cuobjdump -sass "$1"/src/cuda/im2win_gemm.o |
+        awk -v re="${I2W_SASS_KERNELS:-gemm_kernelILi128ELi8ELi3E}" \
+            '/Function :/ { keep = $0 ~ re } keep' |
+        sed -e 's@ */\* 0x[0-9a-f]* \*/@@' -e '/^ *$/d' >"$2"
+}
+
+against() {
+    local base=/tmp/im2win-base now=$PWD
+    rm -rf "$base" && mkdir -p "$base"
+    tar xzf "$deps"/base/im2win-*.tar.gz -C "$base" --strip-components=1
+    (cd "$base" && step base-build "$OUT/build.log" \
+        sh -c './configure CFLAGS="-O2 -g" && make -j16') || return 1
+    for round in 1 2; do
+        for dir in "$base" "$now"; do
+            local name=now
+            [ "$dir" = "$base" ] && name=base
+            echo "== $name, round $round" >>"$OUT/bench.log"
+            (cd "$dir" && IM2WIN_CUDA_PLUGIN=$dir/src/cuda/libim2win-cuda.so \
+                step "$name $round" "$OUT/bench.log" \
+                bench/im2win-bench --backend cuda "$@")
+        done
+    done
+    sass "$base" "$OUT/sass-base.txt"
+    sass . "$OUT/sass.txt"
+    grep -E '^(== |conv[0-9]+ |cuda )' "$OUT/bench.log" >>"$OUT/summary.txt"
 }
 
 device() {
@@ -167,7 +214,9 @@ device() {
     tune) tune "$@" ;;
     profile) profile "$@" ;;
     full) check; run_bench "$@"; sanitize ;;
-    verify) run_bench "$@"; RACECHECK_S=${RACECHECK_S:-300} sanitize ;;
+    verify) sass . "$OUT/sass.txt"; run_bench "$@"
+        RACECHECK_S=${RACECHECK_S:-300} sanitize ;;
+    against) against "$@" ;;
     *) echo "unknown mode $mode" >&2; exit 2 ;;
     esac
     cat "$OUT/summary.txt"
@@ -175,6 +224,7 @@ device() {
 
 case ${1:-} in
 prepare) shift; prepare "$@" ;;
+prepare-base) shift; prepare_base "$@" ;;
 device) shift; device "$@" ;;
 *) sed -n '2,/^set -u/p' "$0" | sed '$d'; exit 2 ;;
 esac
