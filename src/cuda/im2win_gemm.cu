@@ -232,11 +232,38 @@ template <int BM, int BK> struct gemm_smem {
     float bs[2][BK][BNP];
 };
 
-/* Steps first .. first+steps-1 of tile q into acc (zeroed here).  Every
- * thread has read the reduction table before the call (a barrier
- * separates them), and every thread's reads of sm are done when it
- * returns: it ends with a barrier. */
-template <int BM, int BK, int LOAD>
+/* The order of a step's 64 FMAs (fma_order), bit 0: pixels outermost
+ * (else channels), bit 1: the inner index runs back and forth. */
+enum { ORDER_PIXELS = 1, ORDER_ZIGZAG = 2 };
+
+/* The FMA order of a kernel.  An FMA stalls a cycle when two of its
+ * operands not in the operand reuse cache are in the same register bank
+ * (register number modulo 2), and ptxas's allocation decides how many do:
+ * 0-60% of the 512 a step, chaotically, from one kernel to the next and
+ * with the order of the FMAs.  The table gives each kernel the order of
+ * the fewest such FMAs with ptxas 13.0 (scripts/sass-banks.py counts
+ * them in a cubin), e.g. the 128-channel NCHW kernel 287 -> 100 (H200:
+ * NCHW conv4 14.6 -> 13.6 ms); the 128-channel NHWC one stays in
+ * channel order: every order left it at 270-300, and the pixel order was
+ * 4% slower there (conv8 NHWC 5.18 -> 5.40 ms).  The 128-channel
+ * stream-K kernels take the best order that does not spill (the tiling
+ * leaves out spilling stream-K kernels; NCHW's spills in zigzag orders).
+ * Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8, 128x8,
+ * 64x16][load]. */
+template <int BM, int BK, int LOAD, int SK>
+static __device__ __forceinline__ constexpr int fma_order()
+{
+    constexpr int table[2][4][4] = {
+        {{1, 2, 1, 1}, {1, 1, 3, 1}, {3, 1, 1, 0}, {3, 2, 0, 0}},
+        {{1, 2, 2, 3}, {2, 1, 3, 2}, {1, 3, 1, 1}, {1, 1, 0, 0}}};
+    return table[SK][BK == 16 ? 3 : BM == 32 ? 0 : BM == 64 ? 1 : 2][LOAD];
+}
+
+/* Steps first .. first+steps-1 of tile q into acc (zeroed here), the FMAs
+ * of a step in ORDER (fma_order).  Every thread has read the reduction
+ * table before the call (a barrier separates them), and every thread's
+ * reads of sm are done when it returns: it ends with a barrier. */
+template <int BM, int BK, int LOAD, int ORDER>
 static __device__ __forceinline__ void
 tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
            gemm_smem<BM, BK> &sm, tile q, int first, int steps,
@@ -372,10 +399,12 @@ tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
             const float bv[8] = {b0.x, b0.y, b0.z, b0.w,
                                  b1.x, b1.y, b1.z, b1.w};
 #pragma unroll
-            for (int i = 0; i < 8; i++)
-#pragma unroll
-                for (int j = 0; j < 8; j++)
-                    acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+            for (int n = 0; n < 64; n++) {
+                const int o = n / 8, q = n % 8;
+                const int in = ORDER & 2 && o & 1 ? 7 - q : q;
+                const int i = ORDER & 1 ? in : o, j = ORDER & 1 ? o : in;
+                acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+            }
         }
         /* the other buffer was last read before the previous barrier */
         store(cur ^ 1);
@@ -403,7 +432,8 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     __syncthreads();
     const tile q = tile_at<BM>(p, blockIdx.x);
     float acc[8][8];
-    tile_steps<BM, BK, LOAD>(p, red_s, sm, q, 0, p.steps, acc);
+    tile_steps<BM, BK, LOAD, fma_order<BM, BK, LOAD, 0>()>(p, red_s, sm, q,
+                                                          0, p.steps, acc);
     write_tile<BM, LOAD>(p, acc, q, threadIdx.x);
 }
 
@@ -444,8 +474,8 @@ i2w_cuda_im2win_stream_k_kernel(const i2w_cuda_gemm_args p)
             run_s[1] = it;
         }
         float acc[8][8];
-        tile_steps<BM, BK, LOAD>(p, red_s, sm, tile_at<BM>(p, sg.t),
-                                 sg.first, sg.steps, acc);
+        tile_steps<BM, BK, LOAD, fma_order<BM, BK, LOAD, 1>()>(
+            p, red_s, sm, tile_at<BM>(p, sg.t), sg.first, sg.steps, acc);
         const segment done = segment_at(p, c, run_s[1]);
         if (done.steps == p.steps) {
             write_tile<BM, LOAD>(p, acc, tile_at<BM>(p, done.t), tid);
