@@ -243,9 +243,9 @@ enum { ORDER_PIXELS = 1, ORDER_ZIGZAG = 2 };
  * with the order of the FMAs.  The table gives each kernel the order of
  * the fewest such FMAs with ptxas 13.0 (scripts/sass-banks.py counts
  * them in a cubin), e.g. the 128-channel NCHW kernel 287 -> 100 (H200:
- * NCHW conv4 14.6 -> 13.6 ms); the 128-channel NHWC one stays in
- * channel order: every order left it at 270-300, and the pixel order was
- * 4% slower there (conv8 NHWC 5.18 -> 5.40 ms).  The 128-channel
+ * NCHW conv4 14.6 -> 13.6 ms); the 128-channel whole-tile kernel of
+ * 16-byte NHWC loads stayed at 270-316 in every order (so its tiles run
+ * the scalar kernel: whole_tile_load, below).  The 128-channel
  * stream-K kernels take the best order that does not spill (the tiling
  * leaves out spilling stream-K kernels; NCHW's spills in zigzag orders).
  * Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8, 128x8,
@@ -536,8 +536,18 @@ typedef void (*gemm_kernel)(const i2w_cuda_gemm_args);
 struct kernel_set {
     gemm_kernel gemm, stream_k, fixup;
 };
+/* The whole-tile kernel's load pattern: the 128-channel tiles of 16-byte
+ * reduction-major loads take the scalar kernel, which computes the same
+ * tile from any window: ptxas gives the 16-byte one 270-316 of 512 FMAs
+ * a step with colliding operands, whatever the FMA order or the other
+ * permutations tried, and the scalar one 101 (fma_order).  The stream-K
+ * kernel keeps the 16-byte loads: the scalar one spills. */
+static constexpr int whole_tile_load(int bm, int load)
+{
+    return bm == 128 && load == LOAD_RED4 ? LOAD_RED : load;
+}
 #define I2W_KERNEL_SET(bm, bk, load)                                       \
-    {i2w_cuda_im2win_gemm_kernel<bm, bk, load>,                           \
+    {i2w_cuda_im2win_gemm_kernel<bm, bk, whole_tile_load(bm, load)>,      \
      i2w_cuda_im2win_stream_k_kernel<bm, bk, load>,                       \
      i2w_cuda_im2win_fixup_kernel<bm, load>}
 #define I2W_KERNEL_SETS(bm)                                                \
