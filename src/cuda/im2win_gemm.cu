@@ -40,12 +40,12 @@
  * model overstates the saving: a partial last wave of whole tiles runs
  * faster than a full one (fewer blocks share each multiprocessor), and
  * the stream-K kernel starts only once the whole-tile one has drained.
- * Measured on an H200, whole tiles -> stream-K (modelled saving): conv6
- * CHWN 0.826 -> 0.683 ms (32%), conv11 NHWC 0.598 -> 0.513 ms (45%),
- * conv5 NHWC 1.509 -> 1.441 ms (24%), conv9 CHWN 0.620 -> 0.633 ms (7%),
- * conv8 NHWC 4.851 -> 5.223 ms (7%). */
+ * Measured on an H200, 0.30 -> 0.08 (the stream-K kernels of the
+ * previous commit): conv5 NHWC 1.475 -> 1.375 ms, conv6 NCHW 0.866 ->
+ * 0.781, conv10 NHWC 0.642 -> 0.608, conv9 CHWN 0.594 -> 0.588, no layer
+ * 2% slower; 0.0 made conv9 NCHW 7% slower (0.685 -> 0.732 ms). */
 #ifndef SK_MIN_GAIN
-#define SK_MIN_GAIN 0.30
+#define SK_MIN_GAIN 0.10
 #endif
 
 /* Output pixel -> (n, ho, wo) of the chunk.  Pixels run with the window's
@@ -120,14 +120,20 @@ segment_at(const i2w_cuda_gemm_args &p, int c, int it)
     return sg;
 }
 
-/* Partial sums of stream-K tile ts as cut by block c: segment ts + c is
- * unique (the next segment has the next tile, the next block, or both).
- * Each thread keeps its 64 sums as 16 float4, a warp's 32 adjacent. */
+/* Partial sums of a tile cut between stream-K blocks: its first piece
+ * goes to y itself (without bias), and each later piece is the first
+ * segment of the block c >= 1 that computed it, so it takes slot c - 1:
+ * sk_blocks - 1 slots in all.  Each thread keeps its 64 sums T floats
+ * apart, a warp's 32 adjacent.
+ * Scalar, not 16-byte, stores: a float4 of accumulators must sit in four
+ * consecutive registers, which puts acc[i][j] in the register bank of
+ * the B operand it is multiplied with (both j's parity), and ptxas then
+ * gave half the FMAs of the stream-K kernel colliding operands. */
 template <int T>
-static __device__ __forceinline__ float4 *
-partial_at(const i2w_cuda_gemm_args &p, int ts, int c, int tid)
+static __device__ __forceinline__ float *
+partial_at(const i2w_cuda_gemm_args &p, int c, int tid)
 {
-    return (float4 *)p.partial + (size_t)(ts + c) * 16 * T + tid;
+    return p.partial + (size_t)(c - 1) * 64 * T + tid;
 }
 
 /* How a block loads its B tile: along pixels (the window's pixels are
@@ -137,11 +143,16 @@ partial_at(const i2w_cuda_gemm_args &p, int ts, int c, int tid)
  * vector_loads in im2win_plan.cu). */
 enum { LOAD_PIX, LOAD_PIX4, LOAD_RED, LOAD_RED4 };
 
-/* The 8x8 outputs of thread tid of the tile at (g, m0, p0) to y, plus
- * bias: acc[i][j] is channel m0 + (i/4)*BM/2 + ty*4 + i%4, at pixel
+/* What write_tile stores: the outputs (acc plus bias), the first piece
+ * of a tile cut between stream-K blocks (acc alone), or the sum of the
+ * rest added to that piece (y + acc + bias). */
+enum { WRITE_OUT, WRITE_PIECE, WRITE_ADD };
+
+/* The 8x8 outputs of thread tid of the tile at (g, m0, p0) to y, as MODE
+ * says: acc[i][j] is channel m0 + (i/4)*BM/2 + ty*4 + i%4, at pixel
  * p0 + (j/4)*BN/2 + tx*4 + j%4, or with pixels tx + 16*(j%4) in place of
  * tx*4 + j%4 for LOAD_PIX (whose columns are permuted: see the kernel). */
-template <int BM, int LOAD>
+template <int BM, int LOAD, int MODE = WRITE_OUT>
 static __device__ __forceinline__ void
 write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
 {
@@ -154,15 +165,24 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
         if (m >= p.kg)
             return -1;
         int k = q.g * p.kg + m;
-        *b = p.bias ? p.bias[k] : 0.0f;
+        *b = MODE != WRITE_PIECE && p.bias ? p.bias[k] : 0.0f;
         return k;
     };
     auto output_at = [&](unsigned pix) {
         pixel o = decompose(p, pix);
         return p.y + i2w_cuda_offset(p.y_st, o.n, 0, o.ho, o.wo);
     };
+    /* an output, the piece in y added only in WRITE_ADD: adding a zero
+     * instead would cost whole tiles an add per output (the compiler may
+     * not drop a + 0.0f, which turns -0.0f into +0.0f) */
+    auto out = [](float a, float y0, float b) {
+        return MODE == WRITE_ADD ? a + y0 + b : a + b;
+    };
     const long long k_step = p.y_st.c;
-    if (LOAD == LOAD_PIX4) {
+    /* The first piece of a cut tile goes out one float at a time: a
+     * 16-byte store of accumulators would want them in four consecutive
+     * registers (see partial_at). */
+    if (LOAD == LOAD_PIX4 && MODE != WRITE_PIECE) {
         /* 4 consecutive pixels of one channel per 16-byte store: the
          * pixel groups never straddle an image group (see vector_loads) */
 #pragma unroll
@@ -177,9 +197,14 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
                 int k = channel(i, &b);
                 if (k < 0)
                     continue;
-                *(float4 *)(y + k * k_step) = make_float4(
-                    acc[i][h * 4] + b, acc[i][h * 4 + 1] + b,
-                    acc[i][h * 4 + 2] + b, acc[i][h * 4 + 3] + b);
+                float4 *d = (float4 *)(y + k * k_step);
+                const float4 y0 = MODE == WRITE_ADD
+                                      ? *d
+                                      : make_float4(0.f, 0.f, 0.f, 0.f);
+                *d = make_float4(out(acc[i][h * 4], y0.x, b),
+                                 out(acc[i][h * 4 + 1], y0.y, b),
+                                 out(acc[i][h * 4 + 2], y0.z, b),
+                                 out(acc[i][h * 4 + 3], y0.w, b));
             }
         }
         return;
@@ -187,7 +212,8 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
     /* NHWC output keeps channels fastest: a thread's 4 consecutive
      * channels of a pixel go out as one 16-byte store when aligned */
     const bool vec = RED_MAJOR && p.y_st.c == 1 && p.kg % 4 == 0 &&
-                     ((size_t)p.y & 15) == 0 && ((size_t)p.bias & 15) == 0;
+                     ((size_t)p.y & 15) == 0 && ((size_t)p.bias & 15) == 0 &&
+                     MODE != WRITE_PIECE;
 #pragma unroll
     for (int j = 0; j < 8; j++) {
         unsigned pix = (unsigned)(q.p0 + (j >> 2) * (BN / 2) +
@@ -205,10 +231,14 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
                 int k = q.g * p.kg + m;
                 float4 b = p.bias ? *(const float4 *)(p.bias + k)
                                   : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-                *(float4 *)(y + k) =
-                    make_float4(acc[h * 4][j] + b.x, acc[h * 4 + 1][j] + b.y,
-                                acc[h * 4 + 2][j] + b.z,
-                                acc[h * 4 + 3][j] + b.w);
+                float4 *d = (float4 *)(y + k);
+                const float4 y0 = MODE == WRITE_ADD
+                                      ? *d
+                                      : make_float4(0.f, 0.f, 0.f, 0.f);
+                *d = make_float4(out(acc[h * 4][j], y0.x, b.x),
+                                 out(acc[h * 4 + 1][j], y0.y, b.y),
+                                 out(acc[h * 4 + 2][j], y0.z, b.z),
+                                 out(acc[h * 4 + 3][j], y0.w, b.w));
             }
             continue;
         }
@@ -217,7 +247,8 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
             float b;
             int k = channel(i, &b);
             if (k >= 0)
-                y[k * k_step] = acc[i][j] + b;
+                y[k * k_step] = out(
+                    acc[i][j], MODE == WRITE_ADD ? y[k * k_step] : 0.0f, b);
         }
     }
 }
@@ -232,31 +263,51 @@ template <int BM, int BK> struct gemm_smem {
     float bs[2][BK][BNP];
 };
 
-/* The order of a step's 64 FMAs (fma_order), bit 0: pixels outermost
- * (else channels), bit 1: the inner index runs back and forth. */
-enum { ORDER_PIXELS = 1, ORDER_ZIGZAG = 2 };
+/* The order of a step's 64 FMAs (fma_order), as the bits of a number
+ * 0-31: the outer index is the accumulator row (channels) or, with
+ * ORDER_PIXELS, the column; ORDER_ZIGZAG runs the inner index backwards
+ * on odd outer indices, ORDER_REVERSED runs the whole sequence backwards,
+ * ORDER_HALVES takes the outer indices as 0, 4, 1, 5, ... (the two 4x4
+ * quarters of a thread's tile alternating), ORDER_BLOCKS goes through
+ * the 8x8 in 4x4 blocks. */
+enum {
+    ORDER_PIXELS = 1,
+    ORDER_ZIGZAG = 2,
+    ORDER_REVERSED = 4,
+    ORDER_HALVES = 8,
+    ORDER_BLOCKS = 16
+};
 
 /* The FMA order of a kernel.  An FMA stalls a cycle when two of its
  * operands not in the operand reuse cache are in the same register bank
  * (register number modulo 2), and ptxas's allocation decides how many do:
  * 0-60% of the 512 a step, chaotically, from one kernel to the next and
- * with the order of the FMAs.  The table gives each kernel the order of
- * the fewest such FMAs with ptxas 13.0 (scripts/sass-banks.py counts
- * them in a cubin), e.g. the 128-channel NCHW kernel 287 -> 100 (H200:
- * NCHW conv4 14.6 -> 13.6 ms); the 128-channel whole-tile kernel of
- * 16-byte NHWC loads stayed at 270-316 in every order (so its tiles run
- * the scalar kernel: whole_tile_load, below).  The 128-channel
- * stream-K kernels take the best order that does not spill (the tiling
- * leaves out spilling stream-K kernels; NCHW's spills in zigzag orders).
- * Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8, 128x8,
- * 64x16][load]. */
+ * with the order of the FMAs.  scripts/fma-order-search.py compiles with
+ * I2W_FMA_ORDER forcing each of the 32 orders on every kernel and counts
+ * those FMAs with scripts/sass-banks.py (ptxas 13.0).  The whole-tile
+ * kernels keep the best of the first four orders (e.g. 128-channel NCHW
+ * 287 -> 100: H200 NCHW conv4 14.6 -> 13.6 ms): the orders the 32-order
+ * search found with fewer collisions measured slower (conv8 NCHW 5.00 ->
+ * 5.12 ms at 84 instead of 100, conv4 CHWN 11.98 -> 12.09 ms at 158
+ * instead of 206), so fewer is not always faster below ~200.  The
+ * stream-K kernels take the best of the 32 that does not spill: they had
+ * 250-330 in every order while their 16-byte stores of accumulators tied
+ * registers together (see partial_at), 74-140 now.  The 128-channel
+ * whole-tile kernel of 16-byte NHWC loads stayed at 270-316 in the first
+ * four orders (so its tiles run the scalar kernel: whole_tile_load,
+ * below).  Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8,
+ * 128x8, 64x16][load]. */
 template <int BM, int BK, int LOAD, int SK>
 static __device__ __forceinline__ constexpr int fma_order()
 {
+#ifdef I2W_FMA_ORDER
+    return I2W_FMA_ORDER;
+#else
     constexpr int table[2][4][4] = {
         {{1, 2, 1, 1}, {1, 1, 3, 1}, {3, 1, 1, 0}, {3, 2, 0, 0}},
-        {{1, 2, 2, 3}, {2, 1, 3, 2}, {1, 3, 1, 1}, {1, 1, 0, 0}}};
+        {{31, 31, 23, 23}, {7, 7, 23, 7}, {7, 27, 17, 27}, {23, 23, 7, 7}}};
     return table[SK][BK == 16 ? 3 : BM == 32 ? 0 : BM == 64 ? 1 : 2][LOAD];
+#endif
 }
 
 /* Steps first .. first+steps-1 of tile q into acc (zeroed here), the FMAs
@@ -399,10 +450,19 @@ tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
             const float bv[8] = {b0.x, b0.y, b0.z, b0.w,
                                  b1.x, b1.y, b1.z, b1.w};
 #pragma unroll
-            for (int n = 0; n < 64; n++) {
-                const int o = n / 8, q = n % 8;
-                const int in = ORDER & 2 && o & 1 ? 7 - q : q;
-                const int i = ORDER & 1 ? in : o, j = ORDER & 1 ? o : in;
+            for (int n0 = 0; n0 < 64; n0++) {
+                /* n -> outer index o0 and inner index q */
+                const int n = ORDER & ORDER_REVERSED ? 63 - n0 : n0;
+                const int o0 = ORDER & ORDER_BLOCKS
+                                   ? (n >> 5) * 4 + (n >> 2 & 3)
+                                   : n / 8;
+                const int q = ORDER & ORDER_BLOCKS ? (n >> 4 & 1) * 4 + (n & 3)
+                                                   : n % 8;
+                const int o = ORDER & ORDER_HALVES ? (o0 & 1) * 4 + (o0 >> 1)
+                                                   : o0;
+                const int in = ORDER & ORDER_ZIGZAG && o0 & 1 ? 7 - q : q;
+                const int i = ORDER & ORDER_PIXELS ? in : o;
+                const int j = ORDER & ORDER_PIXELS ? o : in;
                 acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
             }
         }
@@ -481,20 +541,24 @@ i2w_cuda_im2win_stream_k_kernel(const i2w_cuda_gemm_args p)
             write_tile<BM, LOAD>(p, acc, tile_at<BM>(p, done.t), tid);
             continue;
         }
-        float4 *part = partial_at<T>(p, done.t - p.dp_tiles, c, tid);
+        if (done.first == 0) {
+            write_tile<BM, LOAD, WRITE_PIECE>(p, acc, tile_at<BM>(p, done.t),
+                                              tid);
+            continue;
+        }
+        float *part = partial_at<T>(p, c, tid);
 #pragma unroll
         for (int i = 0; i < 8; i++)
 #pragma unroll
-            for (int h = 0; h < 2; h++)
-                part[(i * 2 + h) * T] =
-                    make_float4(acc[i][h * 4], acc[i][h * 4 + 1],
-                                acc[i][h * 4 + 2], acc[i][h * 4 + 3]);
+            for (int j = 0; j < 8; j++)
+                part[(i * 8 + j) * T] = acc[i][j];
     }
 }
 
-/* Stream-K tiles cut between blocks: their partial sums added in block
- * order (deterministic), plus bias, into y.  One block per stream-K tile;
- * a tile one block computed whole was written by it. */
+/* Stream-K tiles cut between blocks: the partial sums of their later
+ * pieces added in block order (deterministic) to the first piece, in y,
+ * plus bias.  One block per stream-K tile; a tile one block computed
+ * whole was written by it. */
 template <int BM, int LOAD>
 __global__ void __launch_bounds__(BM * BN / 64)
 i2w_cuda_im2win_fixup_kernel(const i2w_cuda_gemm_args p)
@@ -511,20 +575,16 @@ i2w_cuda_im2win_fixup_kernel(const i2w_cuda_gemm_args p)
 #pragma unroll
         for (int j = 0; j < 8; j++)
             acc[i][j] = 0.0f;
-    for (int c = lo; c <= hi; c++) {
-        const float4 *part = partial_at<T>(p, ts, c, tid);
+    for (int c = lo + 1; c <= hi; c++) {
+        const float *part = partial_at<T>(p, c, tid);
 #pragma unroll
         for (int i = 0; i < 8; i++)
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                float4 v = part[(i * 2 + h) * T];
-                acc[i][h * 4] += v.x;
-                acc[i][h * 4 + 1] += v.y;
-                acc[i][h * 4 + 2] += v.z;
-                acc[i][h * 4 + 3] += v.w;
-            }
+            for (int j = 0; j < 8; j++)
+                acc[i][j] += part[(i * 8 + j) * T];
     }
-    write_tile<BM, LOAD>(p, acc, tile_at<BM>(p, p.dp_tiles + ts), tid);
+    write_tile<BM, LOAD, WRITE_ADD>(p, acc, tile_at<BM>(p, p.dp_tiles + ts),
+                                    tid);
 }
 
 typedef void (*gemm_kernel)(const i2w_cuda_gemm_args);
@@ -577,9 +637,9 @@ static int load_pattern(int red_major, int vec)
  * whole tiles; the last wave and the partial one after it (tiles between
  * one and two waves) go to the stream-K kernel, launched next: one wave
  * of its blocks, each at least SK_MIN_STEPS steps, and no more than the
- * workspace's cap on cut tiles allows (a launch cuts at most one tile per
- * stream-K block boundary).  Stream-K is used only where it ends sooner
- * than whole tiles would. */
+ * workspace's cap on partial sums allows (one tile's per block boundary:
+ * see partial_at).  Stream-K is used only where it ends sooner than
+ * whole tiles would. */
 static void schedule(const i2w_cuda_tiling *t, long long tiles,
                      i2w_cuda_gemm_args *p)
 {
@@ -593,8 +653,8 @@ static void schedule(const i2w_cuda_tiling *t, long long tiles,
     long long blocks = t->sk_slots < iters / SK_MIN_STEPS
                            ? t->sk_slots
                            : iters / SK_MIN_STEPS;
-    if (blocks > t->max_partials - sk_tiles + 1)
-        blocks = t->max_partials - sk_tiles + 1;
+    if (blocks > t->max_partials + 1)
+        blocks = t->max_partials + 1;
     /* whole tiles take ceil(tiles / slots) rounds of steps; stream-K
      * takes dp / slots of them, then ceil(iters / blocks) plus about two
      * steps to cut and join, each block sharing its multiprocessor with
@@ -633,8 +693,7 @@ long long i2w_cuda_im2win_partials(const i2w_cuda_tiling *t, int kg,
     schedule(t, tile_count(t, kg, groups, pixels), &p);
     if (p.sk_blocks == 0)
         return 0;
-    return (p.sk_iters / p.steps + p.sk_blocks - 1) * (long long)t->tile_m *
-           BN;
+    return (p.sk_blocks - 1) * (long long)t->tile_m * BN;
 }
 
 /* Tile height (output channels per block) and reduction step for a
@@ -687,10 +746,11 @@ i2w_status i2w_cuda_im2win_tiling(i2w_context *ctx, const i2w_shape *sh,
         }
         if (per_sm[0] < 1)
             continue;
-        /* No stream-K where its kernel spills (the 128-channel tiles'
-         * run loop leaves the FMA loop short of registers for some load
-         * patterns): spilled, it ran at 58% of the peak where whole tiles
-         * ran at 75% or more (H200, conv11 CHWN: 0.511 -> 0.568 ms). */
+        /* No stream-K where its kernel spills (none does with ptxas 13.0
+         * and the order table; with other orders the 128-channel run loop
+         * left the FMA loop short of registers): spilled, it ran at 58% of
+         * the peak where whole tiles ran at 75% or more (H200, conv11
+         * CHWN: 0.511 -> 0.568 ms). */
         cudaFuncAttributes sk_attr;
         I2W_CUDA_TRY(ctx, cudaFuncGetAttributes(&sk_attr, ks->stream_k));
         if (sk_attr.localSizeBytes > 0)

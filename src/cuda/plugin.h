@@ -98,8 +98,8 @@ typedef struct {
  * output channels per block, reduction steps of `step` terms, the
  * reduction padded to red_pad (a whole number of steps); `slots` blocks
  * of the whole-tile kernel resident on the device at once, sk_slots of
- * the stream-K kernel; at most max_partials tiles cut between stream-K
- * blocks. */
+ * the stream-K kernel; partial sums of at most max_partials tiles for
+ * the pieces of tiles cut between stream-K blocks. */
 typedef struct {
     int tile_m, step, red_pad, slots, sk_slots;
     long long max_partials;
