@@ -51,9 +51,10 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args)
              * is then a base plus one of half the offsets, which leave
              * the x86-64 registers enough for the whole loop (with one
              * offset per pixel, the 14-pixel tile reloaded 5 of them
-             * from the stack at every step). */
+             * from the stack at every step); the second base may also
+             * start the next output row (a_half). */
             const float *a = a_r + ss * args->a_col;
-            const float *a_hi = a + half * a_pix;
+            const float *a_hi = a + args->a_half;
             I2W_UNROLL_2 for (int i = 0; i < run; i++) {
                 i2w_vec bv[I2W_NV_MAX];
                 I2W_UNROLL for (int v = 0; v < nv; v++)

@@ -78,25 +78,61 @@ static void valid_taps(int x0, int x1, int d, int size, int n, int *lo,
         *hi = *lo;
 }
 
-/* The micro-tiles of output row ho, `rel` rows after the first output row
- * of the window chunk (cbn channels), for the panel in args whose chunk of
- * the packed filter starts at b; c is the row's first output in the tile.
- * In a window of input rows the taps that fall in the padding for a whole
- * micro-tile are skipped: rows by the output row, columns by the tile. */
-static void row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
-                      const float *chunk, const float *b, int cbn, int rel,
-                      int ho, float *c)
+/* The valid tap rows [*r_lo, *r_hi) of output row ho (all of them out of
+ * a window of R rows per output row, which has no padding taps). */
+static void row_taps(const i2w_im2win_cfg *cfg, int ho, int *r_lo, int *r_hi)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int wo = sh->wo, nblk = (wo + cfg->mr - 1) / cfg->mr;
+    const int h0 = ho * sh->sh - sh->ph;
+    *r_lo = 0;
+    *r_hi = sh->r;
+    if (cfg->row_window)
+        valid_taps(h0, h0, sh->dh, sh->h, sh->r, r_lo, r_hi);
+}
+
+/* Whether output rows ho and ho + 1 (`rel` rows after the window chunk's
+ * first) can be one micro-tile of 2*wo pixels, the second row from the
+ * kernel's second base (a_half): both fit one tile, read the same tap
+ * rows, and in a ring window the second row's slots do not wrap (the
+ * first row's then do not either).  Rows of 7 or fewer pixels (late
+ * layers: 7x7 outputs) would otherwise run tiles of at most half the
+ * kernel's pixels, whose FMAs per load are too few. */
+static int pair_rows(const i2w_im2win_cfg *cfg, const i2w_im2win_uk_args *args,
+                     int rel, int ho)
+{
+    const i2w_shape *sh = &cfg->sh;
+    if (2 * sh->wo > cfg->mr)
+        return 0;
+    int lo0, hi0, lo1, hi1;
+    row_taps(cfg, ho, &lo0, &hi0);
+    row_taps(cfg, ho + 1, &lo1, &hi1);
+    if (lo0 != lo1 || hi0 != hi1)
+        return 0;
+    return !cfg->row_window || cfg->in_place || hi0 == lo0 ||
+           (rel + 1) * sh->sh + (hi0 - 1) * sh->dh < args->seg_wrap;
+}
+
+/* The micro-tiles of output row ho, `rel` rows after the first output row
+ * of the window chunk (cbn channels), or of rows ho and ho + 1 as one
+ * tile where `rows` (left in the block) allows and pair_rows says so, for
+ * the panel in args whose chunk of the packed filter starts at b; c is
+ * the row's first output in the tile, the next row's following it.  In a
+ * window of input rows the taps that fall in the padding for a whole
+ * micro-tile are skipped: rows by the output row, columns by the tile.
+ * Returns the rows done. */
+static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
+                     const float *chunk, const float *b, int cbn, int rel,
+                     int ho, int rows, float *c)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int pair = rows > 1 && pair_rows(cfg, args, rel, ho);
+    const int wo = sh->wo, nblk = pair ? 1 : (wo + cfg->mr - 1) / cfg->mr;
     const int nv = (args->nk + I2W_VL - 1) / I2W_VL;
     const ptrdiff_t step = (ptrdiff_t)nv * I2W_VL * cbn; /* per tap */
     const float *a = chunk;
-    int r_lo = 0;
+    int r_lo, r_hi;
+    row_taps(cfg, ho, &r_lo, &r_hi);
     if (cfg->row_window) {
-        const int h0 = ho * sh->sh - sh->ph;
-        int r_hi;
-        valid_taps(h0, h0, sh->dh, sh->h, sh->r, &r_lo, &r_hi);
         args->nseg = r_hi - r_lo;
         args->seg0 = rel * sh->sh + r_lo * sh->dh;
         if (!cfg->in_place)
@@ -105,15 +141,22 @@ static void row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
     } else {
         a += rel * i2w_im2win_row_step(cfg, cbn);
     }
+    /* the next output row: sh rows (slots) further in a window of input
+     * rows or in x, a row step further in a window of R rows per row */
+    const ptrdiff_t next_row = cfg->row_window
+                                   ? sh->sh * args->a_seg
+                                   : i2w_im2win_row_step(cfg, cbn);
     int wo0 = 0;
     for (int blk = 0; blk < nblk; blk++) {
         /* equal blocks, the first ones one pixel longer */
-        const int mr = wo / nblk + (blk < wo % nblk);
+        const int mr = pair ? 2 * wo : wo / nblk + (blk < wo % nblk);
         args->a = a + wo0 * args->a_pix;
+        args->a_half = pair ? next_row : (mr + 1) / 2 * args->a_pix;
         args->b = b;
         if (cfg->row_window) {
+            const int last = wo0 + (pair ? wo : mr) - 1;
             int s_lo, s_hi;
-            valid_taps(wo0 * sh->sw - sh->pw, (wo0 + mr - 1) * sh->sw - sh->pw,
+            valid_taps(wo0 * sh->sw - sh->pw, last * sh->sw - sh->pw,
                        sh->dw, sh->w, sh->s, &s_lo, &s_hi);
             args->a += s_lo * args->a_col;
             args->b += r_lo * args->b_row + s_lo * step;
@@ -124,6 +167,7 @@ static void row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
         I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](args);
         wo0 += mr;
     }
+    return pair ? 2 : 1;
 }
 
 /* Vectors of outputs to y: nv (1 or 2) vectors of n0 and n1 valid lanes
@@ -255,9 +299,10 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
             args.stream = nhwc && cfg->stream && c0 + cbn == sh->cg &&
                           (uintptr_t)c % (I2W_VL * sizeof(float)) == 0 &&
                           sh->k % I2W_VL == 0;
-            for (int row = 0; row < rows; row++)
-                row_tiles(cfg, &args, chunk, b, cbn, ho0 + row - ho_win,
-                          ho0 + row, c + (ptrdiff_t)row * sh->wo * args.ldc);
+            for (int row = 0; row < rows;)
+                row += row_tiles(cfg, &args, chunk, b, cbn,
+                                 ho0 + row - ho_win, ho0 + row, rows - row,
+                                 c + (ptrdiff_t)row * sh->wo * args.ldc);
         }
         if (!nhwc)
             tile_store_planar(cfg, tile, args.ldc, args.nk, rows * sh->wo,
@@ -407,13 +452,14 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
                     const float *b =
                         packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
                     for (int i = 0; i < nimg; i++)
-                        for (int row = 0; row < rows; row++)
-                            row_tiles(cfg, &args, win + i * img_stride,
-                                      b, cbn, ho0 + row - sp.ho0, ho0 + row,
-                                      tile +
-                                          ((ptrdiff_t)i * npix +
-                                           row * sh->wo) * ldt +
-                                          (kp - kp0) * cfg->nr);
+                        for (int row = 0; row < rows;)
+                            row += row_tiles(
+                                cfg, &args, win + i * img_stride, b, cbn,
+                                ho0 + row - sp.ho0, ho0 + row, rows - row,
+                                tile +
+                                    ((ptrdiff_t)i * npix + row * sh->wo) *
+                                        ldt +
+                                    (kp - kp0) * cfg->nr);
                 }
             }
             const int k0 = kp0 * cfg->nr;

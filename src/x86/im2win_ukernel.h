@@ -10,12 +10,15 @@
  * contiguous window floats: segment (i, j) at a + p*a_pix + slot_i*a_seg
  * + j*a_col, where slot_0 = seg0 and each next slot is seg_step further,
  * modulo seg_wrap (the rows of a ring window; a wrap no slot reaches
- * otherwise).  The packed filter holds one row of nv vectors per
+ * otherwise); for the pixels from half = (mr+1)/2 on, a + a_half + (p -
+ * half)*a_pix instead of a + p*a_pix: half*a_pix for pixels of one output
+ * row, or the next output row's offset for a tile of two rows of half
+ * pixels each.  The packed filter holds one row of nv vectors per
  * reduction step, those of tap row i from b + i*b_row.  The tile lands at
  * c[p*ldc + j] for the nk <= nv*I2W_VL valid channels j. */
 typedef struct {
     const float *a;
-    ptrdiff_t a_pix, a_seg, a_col;
+    ptrdiff_t a_pix, a_half, a_seg, a_col;
     int nseg, nseg_s, run;
     int seg0, seg_step, seg_wrap;
     const float *b;
