@@ -114,6 +114,10 @@ static const int fixed[][14] = {
     /* dilated columns in a window of input rows, padding wider than the
      * dilated filter: taps, rows and whole tiles in the padding skipped */
     {2, 64, 2, 6, 20, 3, 3, 1, 1, 6, 6, 4, 3, 1},
+    /* the same in a window of R rows per output row (ASPP: 1024
+     * channels, one output row's ring would hold 13 input rows): tap
+     * rows skipped at both ends, a run per valid tap column */
+    {1, 1024, 9, 9, 20, 3, 3, 1, 1, 6, 6, 6, 6, 1},
     /* groups of few channels, bundled several to a vector */
     {3, 32, 9, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 8},   /* 8 groups 4 -> 4 */
     {2, 12, 7, 9, 18, 3, 3, 2, 1, 1, 0, 1, 1, 6},    /* 6 groups 2 -> 3 */

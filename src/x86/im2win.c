@@ -73,6 +73,18 @@ static size_t channel_bytes(const i2w_im2win_cfg *cfg, int hb)
            sizeof(float);
 }
 
+/* The most output rows, up to hb, whose window (all the channels) fits
+ * the per-thread budget: NCHW and NHWC build a group's window whole; CHWN
+ * and CHWN8 a chunk at a time, which chunk_blocking sizes instead. */
+static int fit_window(const i2w_im2win_cfg *cfg, int hb)
+{
+    const i2w_shape *sh = &cfg->sh;
+    while (!batch_minor(sh) && hb > 1 &&
+           sh->cg * channel_bytes(cfg, hb) > I2W_IM2WIN_WINDOW_BYTES)
+        hb--;
+    return hb;
+}
+
 /* The work unit: images (ng), output rows (hb), parts of the panels. */
 static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
 {
@@ -107,9 +119,18 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
     if (bm && (sh->g > 1 || sh->cg * channel_bytes(cfg, hb) >
                                 I2W_IM2WIN_WINDOW_BYTES))
         cfg->row_window = 0;
-    while (!bm && hb > 1 &&
-           sh->cg * channel_bytes(cfg, hb) > I2W_IM2WIN_WINDOW_BYTES)
-        hb--;
+    const int hb_want = hb;
+    hb = fit_window(cfg, hb_want);
+    /* a ring of input rows cut down to a few output rows (thousands of
+     * channels) holds more rows than R per output row, and a band of a
+     * few such blocks copies each input row many times (DeepLab's ASPP,
+     * 2048 channels, dilation 12, one row a block: 25 rows copied per
+     * output row instead of 3, a third of the time): R rows per output
+     * row then */
+    if (cfg->row_window && i2w_im2win_window_rows(cfg, hb) > (size_t)hb * sh->r) {
+        cfg->row_window = 0;
+        hb = fit_window(cfg, hb_want);
+    }
     cfg->hb = balanced(sh->ho, hb);
     /* the tile of a CHWN/CHWN8 unit holds all its outputs: split the
      * channels until it fits in L2 */

@@ -24,8 +24,9 @@ static int panel_channels(const i2w_im2win_cfg *cfg, int kp)
  * in a window of input rows (or x itself, cfg->in_place) each tap row is
  * one run of S*cbn floats (S runs of cbn, dilation_w columns apart), the
  * tap rows dilation_h slots apart in the ring (or in x); in a window of R
- * rows per output row, all the taps of a pixel are one run of S*R*cbn
- * floats (S runs of R*cbn with column dilation). */
+ * rows per output row, the taps of a pixel are S runs of R*cbn floats
+ * (tap columns), one run of S*R*cbn without column dilation
+ * (row_tiles). */
 static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
                        i2w_im2win_uk_args *args)
 {
@@ -44,13 +45,11 @@ static void chunk_args(const i2w_im2win_cfg *cfg, int cbn,
     const ptrdiff_t col = (ptrdiff_t)sh->r * cbn;
     args->a_pix = sh->sw * col;
     args->a_col = sh->dw * col;
-    args->nseg = 1;
-    args->nseg_s = sh->dw == 1 ? 1 : sh->s;
-    args->run = sh->dw == 1 ? sh->s * (int)col : (int)col;
+    args->a_seg = args->a_col;
+    args->nseg_s = 1;
     args->seg0 = 0;
     args->seg_step = 1;
     args->seg_wrap = INT_MAX;
-    args->b_row = 0;
 }
 
 /* a / b rounded down, b > 0 */
@@ -78,16 +77,12 @@ static void valid_taps(int x0, int x1, int d, int size, int n, int *lo,
         *hi = *lo;
 }
 
-/* The valid tap rows [*r_lo, *r_hi) of output row ho (all of them out of
- * a window of R rows per output row, which has no padding taps). */
+/* The valid tap rows [*r_lo, *r_hi) of output row ho. */
 static void row_taps(const i2w_im2win_cfg *cfg, int ho, int *r_lo, int *r_hi)
 {
     const i2w_shape *sh = &cfg->sh;
     const int h0 = ho * sh->sh - sh->ph;
-    *r_lo = 0;
-    *r_hi = sh->r;
-    if (cfg->row_window)
-        valid_taps(h0, h0, sh->dh, sh->h, sh->r, r_lo, r_hi);
+    valid_taps(h0, h0, sh->dh, sh->h, sh->r, r_lo, r_hi);
 }
 
 /* Whether output rows ho and ho + 1 (`rel` rows after the window chunk's
@@ -116,10 +111,10 @@ static int pair_rows(const i2w_im2win_cfg *cfg, const i2w_im2win_uk_args *args,
  * of the window chunk (cbn channels), or of rows ho and ho + 1 as one
  * tile where `rows` (left in the block) allows and pair_rows says so, for
  * the panel in args whose chunk of the packed filter starts at b; c is
- * the row's first output in the tile, the next row's following it.  In a
- * window of input rows the taps that fall in the padding for a whole
- * micro-tile are skipped: rows by the output row, columns by the tile.
- * Returns the rows done. */
+ * the row's first output in the tile, the next row's following it.  The
+ * taps that fall in the padding for a whole micro-tile are skipped: rows
+ * by the output row, columns by the tile (large dilations over padding,
+ * DeepLab's ASPP: half the taps).  Returns the rows done. */
 static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
                      const float *chunk, const float *b, int cbn, int rel,
                      int ho, int rows, float *c)
@@ -140,6 +135,7 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
         args->b_row = sh->s * step;
     } else {
         a += rel * i2w_im2win_row_step(cfg, cbn);
+        args->b_row = sh->r * step;
     }
     /* the next output row: sh rows (slots) further in a window of input
      * rows or in x, a row step further in a window of R rows per row */
@@ -153,15 +149,26 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
         args->a = a + wo0 * args->a_pix;
         args->a_half = pair ? next_row : (mr + 1) / 2 * args->a_pix;
         args->b = b;
+        const int last = wo0 + (pair ? wo : mr) - 1;
+        int s_lo, s_hi;
+        valid_taps(wo0 * sh->sw - sh->pw, last * sh->sw - sh->pw, sh->dw,
+                   sh->w, sh->s, &s_lo, &s_hi);
+        args->a += s_lo * args->a_col;
         if (cfg->row_window) {
-            const int last = wo0 + (pair ? wo : mr) - 1;
-            int s_lo, s_hi;
-            valid_taps(wo0 * sh->sw - sh->pw, last * sh->sw - sh->pw,
-                       sh->dw, sh->w, sh->s, &s_lo, &s_hi);
-            args->a += s_lo * args->a_col;
             args->b += r_lo * args->b_row + s_lo * step;
             args->nseg_s = sh->dw == 1 ? 1 : s_hi - s_lo;
             args->run = (sh->dw == 1 ? s_hi - s_lo : 1) * cbn;
+        } else if (r_lo == 0 && r_hi == sh->r && sh->dw == 1) {
+            /* the tap columns' R*cbn runs are adjacent: one run */
+            args->b += s_lo * args->b_row;
+            args->nseg = 1;
+            args->run = (s_hi - s_lo) * sh->r * cbn;
+        } else {
+            /* a run of the valid tap rows per tap column */
+            args->a += r_lo * cbn;
+            args->b += s_lo * args->b_row + r_lo * step;
+            args->nseg = s_hi - s_lo;
+            args->run = (r_hi - r_lo) * cbn;
         }
         args->c = c + wo0 * args->ldc;
         I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](args);
