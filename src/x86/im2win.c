@@ -267,6 +267,8 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
                     sh->pw == 0;
     if (cfg->in_place)
         cfg->row_window = 1;
+    cfg->flat = sh->r == 1 && sh->s == 1 && sh->sh == 1 && sh->sw == 1 &&
+                sh->ph == 0 && sh->pw == 0;
     band_blocking(cfg, threads);
     /* one block per unit whose window of input rows is no smaller than R
      * rows per output row: nothing is copied less often, and the per-output

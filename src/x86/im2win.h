@@ -81,6 +81,10 @@ typedef struct {
      * input rows are the window ([column][channel], every tap in range),
      * so none is built (row_window is set too) */
     int in_place;
+    /* 1x1, unit stride, no padding: the pixels of a block's output rows
+     * follow one another in the window (or x) and in the tile (or y), so
+     * the rows are one row of tiles */
+    int flat;
     int threads;       /* threads the workspace is sized for */
     int stream;        /* output too large to stay in cache: its final
                           stores bypass it */

@@ -61,8 +61,8 @@ static int div_floor(int a, int b)
 /* [*lo, *hi): the taps t < n of one dimension that read the input (not
  * the padding) for at least one output: x + t*d in [0, size) for some x
  * in [x0, x1], the input coordinates of tap 0 of the outputs. */
-static void valid_taps(int x0, int x1, int d, int size, int n, int *lo,
-                       int *hi)
+static inline void valid_taps(int x0, int x1, int d, int size, int n,
+                              int *lo, int *hi)
 {
     if (x0 >= 0 && x1 + (n - 1) * d < size) { /* the common case */
         *lo = 0;
@@ -83,6 +83,21 @@ static void row_taps(const i2w_im2win_cfg *cfg, int ho, int *r_lo, int *r_hi)
     const i2w_shape *sh = &cfg->sh;
     const int h0 = ho * sh->sh - sh->ph;
     valid_taps(h0, h0, sh->dh, sh->h, sh->r, r_lo, r_hi);
+}
+
+/* The valid tap columns [*lo, *hi) of the n output pixels of a row from
+ * wo0 (all of them in flat rows, whose wo0 may lie past the first). */
+static inline void col_taps(const i2w_im2win_cfg *cfg, int wo0, int n,
+                            int *lo, int *hi)
+{
+    const i2w_shape *sh = &cfg->sh;
+    if (cfg->flat) {
+        *lo = 0;
+        *hi = sh->s;
+        return;
+    }
+    valid_taps(wo0 * sh->sw - sh->pw, (wo0 + n - 1) * sh->sw - sh->pw,
+               sh->dw, sh->w, sh->s, lo, hi);
 }
 
 /* Whether output rows ho and ho + 1 (`rel` rows after the window chunk's
@@ -120,8 +135,12 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
                      int ho, int rows, float *c)
 {
     const i2w_shape *sh = &cfg->sh;
-    const int pair = rows > 1 && pair_rows(cfg, args, rel, ho);
-    const int wo = sh->wo, nblk = pair ? 1 : (wo + cfg->mr - 1) / cfg->mr;
+    const int pair = !cfg->flat && rows > 1 && pair_rows(cfg, args, rel, ho);
+    /* the block's rows as one (cfg->flat): tiles of equal widths across
+     * them, one call for all, where a row each gave 1x1 layers of 16
+     * channels two calls of a tile and a half */
+    const int wo = cfg->flat ? rows * sh->wo : sh->wo;
+    const int nblk = pair ? 1 : (wo + cfg->mr - 1) / cfg->mr;
     const int nv = (args->nk + I2W_VL - 1) / I2W_VL;
     const ptrdiff_t step = (ptrdiff_t)nv * I2W_VL * cbn; /* per tap */
     const float *a = chunk;
@@ -143,16 +162,25 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
                                    ? sh->sh * args->a_seg
                                    : i2w_im2win_row_step(cfg, cbn);
     int wo0 = 0;
-    for (int blk = 0; blk < nblk; blk++) {
+    for (int blk = 0; blk < nblk; blk += args->ntiles) {
         /* equal blocks, the first ones one pixel longer */
         const int mr = pair ? 2 * wo : wo / nblk + (blk < wo % nblk);
+        const int ext = pair ? wo : mr; /* pixels of one row */
+        int s_lo, s_hi;
+        col_taps(cfg, wo0, ext, &s_lo, &s_hi);
+        /* the next blocks of the same width and tap columns in one call */
+        args->ntiles = 1;
+        for (int nx = blk + 1;
+             nx < nblk && (nx < wo % nblk) == (blk < wo % nblk); nx++) {
+            int lo, hi;
+            col_taps(cfg, wo0 + (nx - blk) * mr, mr, &lo, &hi);
+            if (lo != s_lo || hi != s_hi)
+                break;
+            args->ntiles++;
+        }
         args->a = a + wo0 * args->a_pix;
         args->a_half = pair ? next_row : (mr + 1) / 2 * args->a_pix;
         args->b = b;
-        const int last = wo0 + (pair ? wo : mr) - 1;
-        int s_lo, s_hi;
-        valid_taps(wo0 * sh->sw - sh->pw, last * sh->sw - sh->pw, sh->dw,
-                   sh->w, sh->s, &s_lo, &s_hi);
         args->a += s_lo * args->a_col;
         if (cfg->row_window) {
             args->b += r_lo * args->b_row + s_lo * step;
@@ -172,9 +200,9 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
         }
         args->c = c + wo0 * args->ldc;
         I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](args);
-        wo0 += mr;
+        wo0 += args->ntiles * mr;
     }
-    return pair ? 2 : 1;
+    return cfg->flat ? rows : pair ? 2 : 1;
 }
 
 /* Vectors of outputs to y: nv (1 or 2) vectors of n0 and n1 valid lanes

@@ -15,7 +15,10 @@
  * row, or the next output row's offset for a tile of two rows of half
  * pixels each.  The packed filter holds one row of nv vectors per
  * reduction step, those of tap row i from b + i*b_row.  The tile lands at
- * c[p*ldc + j] for the nk <= nv*I2W_VL valid channels j. */
+ * c[p*ldc + j] for the nk <= nv*I2W_VL valid channels j.  The kernel does
+ * ntiles such tiles, each mr pixels after the last (a + mr*a_pix, c +
+ * mr*ldc): one call per run of like tiles of an output row, whose setup
+ * the short reductions of 1x1 layers felt. */
 typedef struct {
     const float *a;
     ptrdiff_t a_pix, a_half, a_seg, a_col;
@@ -26,6 +29,7 @@ typedef struct {
     float *c;
     ptrdiff_t ldc;
     int nk;
+    int ntiles;
     /* first chunk of the reduction: start from bias (zero if NULL)
      * instead of the partial sums in c */
     int first;
