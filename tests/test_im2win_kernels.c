@@ -118,6 +118,13 @@ static const int fixed[][14] = {
      * channels, one output row's ring would hold 13 input rows): tap
      * rows skipped at both ends, a run per valid tap column */
     {1, 1024, 9, 9, 20, 3, 3, 1, 1, 6, 6, 6, 6, 1},
+    /* NCHW 1x1 as planar units (pixels the vector lanes): channel tiles
+     * of two widths, a 2-pixel last panel, groups, dilation (moot), a
+     * few pixels split into parts of the channel tiles */
+    {3, 40, 8, 8, 30, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+    {1, 33, 10, 13, 17, 1, 1, 1, 1, 0, 0, 2, 2, 1},
+    {2, 96, 8, 8, 60, 1, 1, 1, 1, 0, 0, 1, 1, 2},
+    {1, 64, 14, 14, 100, 1, 1, 1, 1, 0, 0, 1, 1, 1},
     /* groups of few channels, bundled several to a vector */
     {3, 32, 9, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 8},   /* 8 groups 4 -> 4 */
     {2, 12, 7, 9, 18, 3, 3, 2, 1, 1, 0, 1, 1, 6},    /* 6 groups 2 -> 3 */
@@ -185,17 +192,21 @@ ISA_TESTS(avx2, I2W_ISA_AVX2)
 ISA_TESTS(avx512, I2W_ISA_AVX512)
 
 /* Outputs past 16 MiB are written with streaming stores where y is
- * aligned: one such layer against the reference, y on a cache line and
- * one float past it, with planes (259 x 259) that start anywhere in a
- * line (NCHW streams the whole lines of each plane and stores the partial
- * ones). */
-static void streamed_output(i2w_isa isa, i2w_layout layout)
+ * aligned: such a layer against the reference, y on a cache line and one
+ * float past it.  3x3 over 3 channels: planes (259 x 259) that start
+ * anywhere in a line (NCHW streams the whole lines of each plane and
+ * stores the partial ones); 1x1 over 32 channels, planes of whole lines
+ * (NCHW's planar units stream their tiles' rows). */
+static void streamed_output(i2w_isa isa, i2w_layout layout, int one)
 {
     if (isa_missing(isa))
         return;
     uint64_t st = seed + 30;
     i2w_conv_desc d = {.n = 1, .c = 3, .h = 261, .w = 261, .k = 64, .r = 3,
                        .s = 3, .layout = layout};
+    if (one)
+        d = (i2w_conv_desc){.n = 1, .c = 32, .h = 256, .w = 272, .k = 64,
+                            .r = 1, .s = 1, .layout = layout};
     i2w_shape sh;
     char msg[256];
     ck_assert(i2w_shape_from_desc(&d, &sh, msg, sizeof msg) == I2W_OK);
@@ -231,7 +242,9 @@ static void streamed_output(i2w_isa isa, i2w_layout layout)
 
 START_TEST(streamed)
 {
-    streamed_output(_i / 4 ? I2W_ISA_AVX512 : I2W_ISA_AVX2, layouts[_i % 4]);
+    for (int one = 0; one < 2; one++)
+        streamed_output(_i / 4 ? I2W_ISA_AVX512 : I2W_ISA_AVX2,
+                        layouts[_i % 4], one);
 }
 END_TEST
 

@@ -12,20 +12,17 @@ static inline __attribute__((always_inline)) int lanes(int nk, int v)
     return n < I2W_VL ? n : I2W_VL;
 }
 
-/* The tile of pixels from a, stored at c. */
+/* The accumulators' start (tile below), for per-channel bias or the
+ * partial sums in c.  Each choice is made once per vector, not per pixel:
+ * short reductions (1x1 layers of 16 channels) spent a third of the
+ * kernel's time in the branches of a per-pixel choice. */
 static inline __attribute__((always_inline)) void
-tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
-     const float *a0, float *c)
+init_channels(const int mr, const int nv, const i2w_im2win_uk_args *args,
+              const float *c, i2w_vec acc[I2W_MR_MAX][I2W_NV_MAX])
 {
-    i2w_vec acc[I2W_MR_MAX][I2W_NV_MAX];
     const ptrdiff_t ldc = args->ldc;
-    const int nk = args->nk;
-
-    /* Each choice below is made once per vector, not per pixel: short
-     * reductions (1x1 layers of 16 channels) spent a third of the
-     * kernel's time in the branches of a per-pixel choice. */
     I2W_UNROLL for (int v = 0; v < nv; v++) {
-        const int n = lanes(nk, v);
+        const int n = lanes(args->nk, v);
         const i2w_vmask m = i2w_vmask_first(n);
         const float *cv = c + v * I2W_VL;
         if (args->first) {
@@ -41,6 +38,26 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
             I2W_UNROLL for (int p = 0; p < mr; p++)
                 acc[p][v] = i2w_vload_m(cv + p * ldc, m);
         }
+    }
+}
+
+/* The tile of pixels from a0, stored at c, its per-pixel bias (if any)
+ * from bias_pix. */
+static inline __attribute__((always_inline)) void
+tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
+     const float *a0, float *c, const float *bias_pix)
+{
+    i2w_vec acc[I2W_MR_MAX][I2W_NV_MAX];
+    const ptrdiff_t ldc = args->ldc;
+    const int nk = args->nk;
+
+    if (args->first && bias_pix) {
+        I2W_UNROLL for (int p = 0; p < mr; p++) {
+            const i2w_vec init = i2w_vbcast(bias_pix + p);
+            I2W_UNROLL for (int v = 0; v < nv; v++) acc[p][v] = init;
+        }
+    } else {
+        init_channels(mr, nv, args, c, acc);
     }
 
     const ptrdiff_t a_pix = args->a_pix;
@@ -101,7 +118,8 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
     {                                                                      \
         for (int t = 0; t < args->ntiles; t++)                             \
             tile(mr, nv, args, args->a + t * (mr) * args->a_pix,           \
-                 args->c + t * (mr) * args->ldc);                          \
+                 args->c + t * (mr) * args->ldc,                           \
+                 args->bias_pix ? args->bias_pix + t * (mr) : NULL);       \
     }
 
 /* The MR values of each ISA (register budget in im2win_isa.h). */

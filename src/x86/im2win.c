@@ -3,6 +3,7 @@
  * packed filter once.  ISA-neutral: compiled without -mavx, so the library
  * still loads on any x86-64; the kernels are reached only for the ISA the
  * backend asks for. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "common/layout.h"
@@ -23,6 +24,10 @@
  * in total, CHWN (a unit of 8-16 images) slower. */
 #define I2W_IM2WIN_UNIT_PIXELS 128
 #define I2W_IM2WIN_UNIT_PIXELS_NCHW 1024
+/* Most pixels per planar work unit (cfg->planar): a unit reuses nothing
+ * across its panels, so its size only sets the count of units. */
+#define I2W_IM2WIN_PLANAR_PIXELS 256
+#define I2W_IM2WIN_PLANAR_UNITS 8
 /* Window bytes per thread: stays in the 1 MiB L2 beside the filter. */
 #define I2W_IM2WIN_WINDOW_BYTES (512 * 1024)
 /* Outputs larger than this go past the caches (streaming stores, no
@@ -210,6 +215,67 @@ static void chunk_blocking(i2w_im2win_cfg *cfg)
     cfg->cb = balanced(sh->cg, cb);
 }
 
+/* Whether the shape takes the planar units: NCHW flat rows (1x1, unit
+ * stride, no padding) of unbundled groups, whose planes lose at most an
+ * eighth of the lanes to the last vector of pixels (7x7 planes, 49
+ * pixels in 64 lanes, do not), and of reductions long enough for a
+ * tile's stores to 2*mr lines of as many planes (MobileNetV2's 16 -> 96
+ * at 112, one thread: 0.59 ms with the window of channels, 0.69
+ * planar; 32 -> 16 at 112: 0.21 -> 0.15). */
+static int planar_fits(const i2w_im2win_cfg *cfg)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int npix = sh->ho * sh->wo;
+    const int lanes = div_up(npix, cfg->vl) * cfg->vl;
+    return sh->layout == I2W_LAYOUT_NCHW && cfg->flat && cfg->gb == 1 &&
+           sh->cg >= 32 && 8 * (lanes - npix) <= npix;
+}
+
+/* The planar units: blocks of whole panels of pixels, their window (C
+ * floats a pixel) within the budget, times parts of the channel tiles
+ * (each part packs the same pixels again), chosen for the shortest run
+ * on the threads: units of at most the largest one's work (panels x
+ * tiles), a thread taking div_up(units, threads) of them; of equal runs,
+ * the fewest units.  A layer of 196 pixels (7 panels) and 28 channel
+ * tiles on 2 threads: 1 block in 4 parts, not 4 blocks, one of them a
+ * 4-pixel panel. */
+static void planar_blocking(i2w_im2win_cfg *cfg, int threads)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int npix = sh->ho * sh->wo, images = sh->n * sh->g;
+    const int ntile = div_up(sh->kg, cfg->mr);
+    const int npanel = div_up(npix, cfg->nr);
+    size_t most = I2W_IM2WIN_WINDOW_BYTES /
+                  ((size_t)sh->cg * cfg->nr * sizeof(float));
+    if (most > (size_t)(I2W_IM2WIN_PLANAR_PIXELS / cfg->nr))
+        most = I2W_IM2WIN_PLANAR_PIXELS / cfg->nr;
+    if (most < 1)
+        most = 1;
+    size_t best = SIZE_MAX;
+    int best_units = 0;
+    for (int kp = 1; kp <= ntile && kp <= 4 * threads; kp++)
+        for (int nb = div_up(npanel, most); nb <= npanel; nb++) {
+            const int per = div_up(npanel, nb); /* panels a block */
+            const size_t units = (size_t)images * div_up(npanel, per) * kp;
+            const size_t run = div_up(units, threads) * (size_t)per *
+                               div_up(ntile, kp);
+            if (run < best || (run == best && units < (size_t)best_units)) {
+                best = run;
+                best_units = (int)units;
+                cfg->kparts = kp;
+                cfg->pb = per * cfg->nr;
+            }
+            if (units >= (size_t)I2W_IM2WIN_PLANAR_UNITS * threads)
+                break;
+        }
+    cfg->cb = sh->cg;
+    cfg->hb = sh->ho;
+    cfg->ng = 1;
+    cfg->nsub = 1;
+    cfg->win_elems = (size_t)cfg->pb * sh->cg;
+    cfg->tile_elems = 0;
+}
+
 /* Per-thread window and tile, each starting on a cache line: NHWC needs
  * no tile, NCHW one panel's, CHWN/CHWN8 a part of the panels' for every
  * image of the unit. */
@@ -260,6 +326,14 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
     cfg->threads = threads;
     cfg->stream = sh->y_elems * sizeof(float) > I2W_IM2WIN_STREAM_BYTES;
+    cfg->flat = sh->r == 1 && sh->s == 1 && sh->sh == 1 && sh->sw == 1 &&
+                sh->ph == 0 && sh->pw == 0;
+    strides(cfg);
+    cfg->planar = planar_fits(cfg);
+    if (cfg->planar) {
+        planar_blocking(cfg, threads);
+        return;
+    }
     unit_blocking(cfg, isa->vl, threads);
     chunk_blocking(cfg);
     cfg->in_place = sh->layout == I2W_LAYOUT_NHWC && sh->g == 1 &&
@@ -267,8 +341,6 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
                     sh->pw == 0;
     if (cfg->in_place)
         cfg->row_window = 1;
-    cfg->flat = sh->r == 1 && sh->s == 1 && sh->sh == 1 && sh->sw == 1 &&
-                sh->ph == 0 && sh->pw == 0;
     band_blocking(cfg, threads);
     /* one block per unit whose window of input rows is no smaller than R
      * rows per output row: nothing is copied less often, and the per-output
@@ -280,7 +352,6 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
         i2w_im2win_window_rows(cfg, cfg->hb) == (size_t)cfg->hb * sh->r)
         cfg->row_window = 0;
     thread_sizes(cfg);
-    strides(cfg);
 }
 
 /* cfg->pack_row for filters whose output channels are outermost: where
@@ -294,7 +365,8 @@ static int *pack_rows_table(const i2w_im2win_cfg *cfg, int *oom)
     const i2w_layout l = sh->layout;
     const int K = sh->k, C = sh->cg, R = sh->r, S = sh->s;
     *oom = 0;
-    if (cfg->gb > 1 || i2w_filter_offset(l, K, C, R, S, 1, 0, 0, 0) == 1)
+    if (cfg->planar || cfg->gb > 1 ||
+        i2w_filter_offset(l, K, C, R, S, 1, 0, 0, 0) == 1)
         return NULL;
     int *row = malloc((size_t)C * R * S * sizeof *row);
     if (!row) {

@@ -85,6 +85,11 @@ typedef struct {
      * follow one another in the window (or x) and in the tile (or y), so
      * the rows are one row of tiles */
     int flat;
+    /* NCHW flat rows of one group a bundle: the planar work units of
+     * im2win_planar.c, output pixels as the vector lanes, pb pixels a
+     * unit (whole panels of nr), kparts parts of the channel tiles */
+    int planar;
+    int pb;
     int threads;       /* threads the workspace is sized for */
     int stream;        /* output too large to stay in cache: its final
                           stores bypass it */

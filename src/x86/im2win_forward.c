@@ -543,12 +543,19 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                     int threads)
 {
     const i2w_shape *sh = &cfg->sh;
-    /* w = NULL: packed already holds the filter (pack() below) */
-    const int pack_items = w ? I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg) : 0;
+    /* w = NULL: packed already holds the filter (pack() below); the
+     * planar units read w itself */
+    const int pack_items =
+        w && !cfg->planar ? I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg) : 0;
+    const float *planar_w = w ? w : packed;
     const int band = cfg->hb * cfg->nsub;
     const int nbands = (sh->ho + band - 1) / band;
     const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
-    const int units = nbands * ngroups * cfg->kparts;
+    const int units =
+        cfg->planar ? sh->n * sh->g *
+                          ((sh->ho * sh->wo + cfg->pb - 1) / cfg->pb) *
+                          cfg->kparts
+                    : nbands * ngroups * cfg->kparts;
 #ifndef _OPENMP
     (void)threads; /* built without OpenMP: one thread */
 #endif
@@ -565,6 +572,11 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
             I2W_IM2WIN_SYM(i2w_im2win_pack_item)(cfg, w, i, packed);
 #pragma omp for schedule(dynamic)
         for (int u = 0; u < units; u++) {
+            if (cfg->planar) {
+                I2W_IM2WIN_SYM(i2w_im2win_planar_unit)(cfg, x, planar_w,
+                                                       bias, y, win, u);
+                continue;
+            }
             /* unit = (band of rows, image group, part of the panels) */
             const int kq = u % cfg->kparts, v = u / cfg->kparts;
             const int ho_a = v / ngroups * band, n0 = v % ngroups * cfg->ng;

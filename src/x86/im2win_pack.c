@@ -95,9 +95,13 @@ static void pack_transpose(const i2w_im2win_cfg *cfg, const float *src,
 }
 
 /* Filters with output channels outermost (NCHW, NHWC) are packed a panel
- * per item, the others an input channel per item. */
+ * per item, the others an input channel per item; the planar units read
+ * the filter as it is, so a filter set on the plan is copied a group per
+ * item. */
 int I2W_IM2WIN_SYM(i2w_im2win_pack_items)(const i2w_im2win_cfg *cfg)
 {
+    if (cfg->planar)
+        return cfg->sh.g;
     return cfg->sh.g * (cfg->pack_row ? cfg->nkp : cfg->sh.cg);
 }
 
@@ -106,6 +110,11 @@ void I2W_IM2WIN_SYM(i2w_im2win_pack_item)(const i2w_im2win_cfg *cfg,
                                           float *packed)
 {
     const i2w_shape *sh = &cfg->sh;
+    if (cfg->planar) {
+        const size_t group = (size_t)sh->kg * sh->cg;
+        i2w_copy_floats(packed + item * group, w + item * group, (int)group);
+        return;
+    }
     if (!cfg->pack_row) {
         pack_channel(cfg, w, item / sh->cg, item % sh->cg, packed);
         return;

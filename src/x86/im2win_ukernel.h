@@ -30,10 +30,14 @@ typedef struct {
     ptrdiff_t ldc;
     int nk;
     int ntiles;
-    /* first chunk of the reduction: start from bias (zero if NULL)
-     * instead of the partial sums in c */
+    /* first chunk of the reduction: start from bias (zero if NULL), a
+     * vector of channels, instead of the partial sums in c; or, when
+     * bias_pix is set, from bias_pix[p] in every lane of pixel p (the
+     * planar tiles, whose pixels are output channels; the tile t of a
+     * call from bias_pix + t*mr) */
     int first;
     const float *bias;
+    const float *bias_pix;
     /* last chunk of a large output: whole vectors bypass the caches
      * (c and ldc are aligned to the vector) */
     int stream;
