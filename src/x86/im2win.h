@@ -39,6 +39,11 @@
  * output channels or, when that gives too few units for the threads or
  * too large a CHWN tile, for one of `kparts` ranges of filter panels.
  *
+ * NCHW 1x1 layers of unit stride and no padding run planar units instead
+ * (cfg->planar, im2win_planar.c): the same micro-kernels with output
+ * channels as their pixels and output pixels as their lanes, so the
+ * tiles land in y's planes and neither x nor y is transposed.
+ *
  * The filter is packed at execute, or once by set_filter, into
  * [group][panel][chunk][R][S][cb][panel width] ([S][R] without
  * cfg->row_window: the order of the window), panels of nv_max vectors of output
