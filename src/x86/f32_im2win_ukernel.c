@@ -63,6 +63,7 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
     const ptrdiff_t a_pix = args->a_pix;
     const int half = (mr + 1) / 2;
     const int run = args->run;
+    const ptrdiff_t b_step = args->b_step;
     int slot = args->seg0;
     for (int sr = 0; sr < args->nseg; sr++) {
         const float *a_r = a0 + slot * args->a_seg;
@@ -83,7 +84,7 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
                 i2w_vec bv[I2W_NV_MAX];
                 I2W_UNROLL for (int v = 0; v < nv; v++)
                     bv[v] = i2w_vload(b + v * I2W_VL);
-                b += nv * I2W_VL;
+                b += b_step;
                 I2W_UNROLL for (int p = 0; p < mr; p++) {
                     i2w_vec av = i2w_vbcast(
                         p < half ? a + p * a_pix + i

@@ -144,6 +144,7 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
     const int nv = (args->nk + I2W_VL - 1) / I2W_VL;
     const ptrdiff_t step = (ptrdiff_t)nv * I2W_VL * cbn; /* per tap */
     const float *a = chunk;
+    args->b_step = (ptrdiff_t)nv * I2W_VL;
     int r_lo, r_hi;
     row_taps(cfg, ho, &r_lo, &r_hi);
     if (cfg->row_window) {

@@ -14,7 +14,8 @@
  * half)*a_pix instead of a + p*a_pix: half*a_pix for pixels of one output
  * row, or the next output row's offset for a tile of two rows of half
  * pixels each.  The packed filter holds one row of nv vectors per
- * reduction step, those of tap row i from b + i*b_row.  The tile lands at
+ * reduction step, b_step floats apart (nv*I2W_VL when packed), those of
+ * tap row i from b + i*b_row.  The tile lands at
  * c[p*ldc + j] for the nk <= nv*I2W_VL valid channels j.  The kernel does
  * ntiles such tiles, each mr pixels after the last (a + mr*a_pix, c +
  * mr*ldc): one call per run of like tiles of an output row, whose setup
@@ -25,7 +26,7 @@ typedef struct {
     int nseg, nseg_s, run;
     int seg0, seg_step, seg_wrap;
     const float *b;
-    ptrdiff_t b_row;
+    ptrdiff_t b_row, b_step;
     float *c;
     ptrdiff_t ldc;
     int nk;
