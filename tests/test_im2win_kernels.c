@@ -128,6 +128,12 @@ static const int fixed[][14] = {
     /* groups of few channels, bundled several to a vector */
     {3, 32, 9, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 8},   /* 8 groups 4 -> 4 */
     {2, 12, 7, 9, 18, 3, 3, 2, 1, 1, 0, 1, 1, 6},    /* 6 groups 2 -> 3 */
+    /* groups of 2 or 4 channels in and out, a vector of them: the
+     * lane-group kernels, with a window of input rows and of R rows per
+     * output row (stride 2), dilation */
+    {2, 16, 7, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 8},    /* 8 groups 2 -> 2 */
+    {1, 32, 11, 12, 32, 3, 3, 2, 2, 1, 1, 1, 1, 8},  /* 8 groups 4 -> 4 */
+    {3, 64, 9, 9, 64, 3, 3, 1, 1, 2, 2, 2, 2, 16},   /* 16 groups 4 -> 4 */
 };
 
 static i2w_conv_desc desc_of(const int *f, i2w_layout l)

@@ -2,8 +2,39 @@
  * pixels x NV vectors of output channels held in registers for the whole
  * reduction of a chunk.  Each step broadcasts one window element per pixel
  * and does MR*NV FMAs with NV packed filter vectors.  One generic body,
- * specialised by the compiler for every (MR, NV) of the table below. */
+ * specialised by the compiler for every (MR, NV) of the tables below.
+ *
+ * The lane-group kernels f32_im2win_lg<G>_<MR>__<isa> are the same body
+ * for bundled groups of G = 2 or 4 input and output channels each
+ * (ResNeXt's 32x4d), one vector of output channels holding I2W_VL / G
+ * whole groups.  The general kernels multiply such a bundle by its
+ * block-diagonal filter, I2W_VL FMAs a tap of which G carry weight; here
+ * a tap is one vector of the window (the pixel's I2W_VL input channels,
+ * the same groups as the output lanes) and G FMAs: for i < G, the vector
+ * with input channel i of each group spread over that group's lanes (an
+ * in-lane permute: no group crosses a 128-bit lane) times the filter
+ * vector of input channel i.  Their window chunk is one vector wide (run
+ * counts I2W_VL floats a tap), and the filter holds G vectors a tap. */
 #include "x86/im2win_ukernel.h"
+
+/* Input channel i of each group of g lanes, in all the group's lanes. */
+static inline __attribute__((always_inline)) i2w_vec spread(i2w_vec v, int g,
+                                                            int i)
+{
+    if (g == 2)
+        return i == 0 ? I2W_MM(permute_ps)(v, 0xa0)  /* lanes 0 0 2 2 */
+                      : I2W_MM(permute_ps)(v, 0xf5); /* lanes 1 1 3 3 */
+    switch (i) {
+    case 0:
+        return I2W_MM(permute_ps)(v, 0x00);
+    case 1:
+        return I2W_MM(permute_ps)(v, 0x55);
+    case 2:
+        return I2W_MM(permute_ps)(v, 0xaa);
+    default:
+        return I2W_MM(permute_ps)(v, 0xff);
+    }
+}
 
 /* Valid lanes of vector v: all, or the mask of the channel tail. */
 static inline __attribute__((always_inline)) int lanes(int nk, int v)
@@ -42,9 +73,9 @@ init_channels(const int mr, const int nv, const i2w_im2win_uk_args *args,
 }
 
 /* The tile of pixels from a0, stored at c, its per-pixel bias (if any)
- * from bias_pix. */
+ * from bias_pix; g: 0, or the lane groups' channels (then nv = 1). */
 static inline __attribute__((always_inline)) void
-tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
+tile(const int mr, const int nv, const int g, const i2w_im2win_uk_args *args,
      const float *a0, float *c, const float *bias_pix)
 {
     i2w_vec acc[I2W_MR_MAX][I2W_NV_MAX];
@@ -80,6 +111,24 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
              * start the next output row (a_half). */
             const float *a = a_r + ss * args->a_col;
             const float *a_hi = a + args->a_half;
+            if (g) {
+                for (int t = 0; t < run / I2W_VL; t++) {
+                    i2w_vec f[4];
+                    I2W_UNROLL for (int i = 0; i < g; i++)
+                        f[i] = i2w_vload(b + i * I2W_VL);
+                    b += g * I2W_VL;
+                    I2W_UNROLL for (int p = 0; p < mr; p++) {
+                        const i2w_vec x = i2w_vload(
+                            (p < half ? a + p * a_pix
+                                      : a_hi + (p - half) * a_pix) +
+                            t * I2W_VL);
+                        I2W_UNROLL for (int i = 0; i < g; i++)
+                            acc[p][0] =
+                                i2w_vfma(spread(x, g, i), f[i], acc[p][0]);
+                    }
+                }
+                continue;
+            }
             I2W_UNROLL_2 for (int i = 0; i < run; i++) {
                 i2w_vec bv[I2W_NV_MAX];
                 I2W_UNROLL for (int v = 0; v < nv; v++)
@@ -113,35 +162,42 @@ tile(const int mr, const int nv, const i2w_im2win_uk_args *args,
     }
 }
 
+/* The kernel of tile(mr, nv, g), for ntiles tiles one after another. */
+#define I2W_UK_BODY(mr, nv, g)                                             \
+    for (int t = 0; t < args->ntiles; t++)                                 \
+        tile(mr, nv, g, args, args->a + t * (mr) * args->a_pix,            \
+             args->c + t * (mr) * args->ldc,                               \
+             args->bias_pix ? args->bias_pix + t * (mr) : NULL);
+
 #define I2W_UK_NAME(mr, nv) I2W_IM2WIN_SYM(f32_im2win_##mr##x##nv##v_)
 #define I2W_UK_DEFINE(mr, nv)                                              \
     static void I2W_UK_NAME(mr, nv)(const i2w_im2win_uk_args *args)        \
     {                                                                      \
-        for (int t = 0; t < args->ntiles; t++)                             \
-            tile(mr, nv, args, args->a + t * (mr) * args->a_pix,           \
-                 args->c + t * (mr) * args->ldc,                           \
-                 args->bias_pix ? args->bias_pix + t * (mr) : NULL);       \
+        I2W_UK_BODY(mr, nv, 0)                                             \
     }
-
-/* The MR values of each ISA (register budget in im2win_isa.h). */
-#if I2W_MR_MAX == 14
-#define I2W_FOR_MR(X, nv)                                                  \
-    X(1, nv) X(2, nv) X(3, nv) X(4, nv) X(5, nv) X(6, nv) X(7, nv)         \
-    X(8, nv) X(9, nv) X(10, nv) X(11, nv) X(12, nv) X(13, nv) X(14, nv)
-#elif I2W_MR_MAX == 6
-#define I2W_FOR_MR(X, nv)                                                  \
-    X(1, nv) X(2, nv) X(3, nv) X(4, nv) X(5, nv) X(6, nv)
-#else
-#error "no MR list for this I2W_MR_MAX"
-#endif
+#define I2W_LG_NAME(mr, g) I2W_IM2WIN_SYM(f32_im2win_lg##g##_##mr##_)
+#define I2W_LG_DEFINE(mr, g)                                               \
+    static void I2W_LG_NAME(mr, g)(const i2w_im2win_uk_args *args)         \
+    {                                                                      \
+        I2W_UK_BODY(mr, 1, g)                                              \
+    }
 
 I2W_FOR_MR(I2W_UK_DEFINE, 1)
 I2W_FOR_MR(I2W_UK_DEFINE, 2)
+I2W_FOR_MR(I2W_LG_DEFINE, 2)
+I2W_FOR_MR(I2W_LG_DEFINE, 4)
 
 #define I2W_UK_ENTRY(mr, nv) I2W_UK_NAME(mr, nv),
+#define I2W_LG_ENTRY(mr, g) I2W_LG_NAME(mr, g),
 
 const i2w_im2win_ukernel I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX]
                                                           [I2W_MR_MAX] = {
     {I2W_FOR_MR(I2W_UK_ENTRY, 1)},
     {I2W_FOR_MR(I2W_UK_ENTRY, 2)},
+};
+
+const i2w_im2win_ukernel I2W_IM2WIN_SYM(i2w_im2win_lg_kernels)[2]
+                                                             [I2W_MR_MAX] = {
+    {I2W_FOR_MR(I2W_LG_ENTRY, 2)},
+    {I2W_FOR_MR(I2W_LG_ENTRY, 4)},
 };

@@ -438,6 +438,10 @@ static i2w_status im2win_create(i2w_plan *plan, i2w_isa isa)
     p->cfg.sh.cg *= p->cfg.gb;
     p->cfg.sh.kg *= p->cfg.gb;
     choose_blocking(&p->cfg, kernels, plan->ctx->threads);
+    const int g_ch = plan->shape.cg;
+    if (p->cfg.gb > 1 && g_ch == plan->shape.kg && (g_ch == 2 || g_ch == 4) &&
+        p->cfg.sh.cg == kernels->vl && p->cfg.cb == p->cfg.sh.cg)
+        p->cfg.lane_groups = g_ch;
     plan->priv = p;
 
     int oom;

@@ -67,6 +67,11 @@ typedef struct {
      * filter is block-diagonal (zero between different groups' channels,
      * packed by i2w_im2win_pack_item); 1 when not bundled */
     int gb;
+    /* bundled groups of 2 or 4 input and output channels each, a vector
+     * of them, one chunk: that channel count, and the lane-group kernels
+     * (f32_im2win_ukernel.c) run them, G FMAs a tap where the general
+     * kernels' block-diagonal filter takes a vector's width; else 0 */
+    int lane_groups;
     int vl;     /* floats per vector */
     int mr;     /* most output pixels per micro-tile */
     int nr;     /* output channels per filter panel (nv_max vectors) */

@@ -142,7 +142,14 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
     const int wo = cfg->flat ? rows * sh->wo : sh->wo;
     const int nblk = pair ? 1 : (wo + cfg->mr - 1) / cfg->mr;
     const int nv = (args->nk + I2W_VL - 1) / I2W_VL;
-    const ptrdiff_t step = (ptrdiff_t)nv * I2W_VL * cbn; /* per tap */
+    /* packed floats per tap */
+    const ptrdiff_t step = cfg->lane_groups
+                               ? (ptrdiff_t)cfg->lane_groups * I2W_VL
+                               : (ptrdiff_t)nv * I2W_VL * cbn;
+    const i2w_im2win_ukernel *kernels =
+        cfg->lane_groups
+            ? I2W_IM2WIN_SYM(i2w_im2win_lg_kernels)[cfg->lane_groups == 4]
+            : I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1];
     const float *a = chunk;
     args->b_step = (ptrdiff_t)nv * I2W_VL;
     int r_lo, r_hi;
@@ -200,7 +207,7 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
             args->run = (r_hi - r_lo) * cbn;
         }
         args->c = c + wo0 * args->ldc;
-        I2W_IM2WIN_SYM(i2w_im2win_ukernels)[nv - 1][mr - 1](args);
+        kernels[mr - 1](args);
         wo0 += args->ntiles * mr;
     }
     return cfg->flat ? rows : pair ? 2 : 1;

@@ -94,13 +94,35 @@ static void pack_transpose(const i2w_im2win_cfg *cfg, const float *src,
         }
 }
 
+/* Bundle g for the lane-group kernels: per tap (the window's order),
+ * per input channel i of a group, the vector whose lane l is the weight
+ * of output channel l of the bundle from input channel i of l's group. */
+static void pack_lane_groups(const i2w_im2win_cfg *cfg, const float *w,
+                             int g, float *packed)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int gc = cfg->lane_groups; /* channels of a group of the plan */
+    float *d = packed + i2w_im2win_packed_offset(cfg, g, 0, 0);
+    for (int r = 0; r < sh->r; r++)
+        for (int s = 0; s < sh->s; s++)
+            for (int i = 0; i < gc; i++) {
+                float *row = d + ((ptrdiff_t)i2w_im2win_tap(cfg, r, s) * gc +
+                                  i) * cfg->vl;
+                for (int l = 0; l < cfg->vl; l++)
+                    row[l] = w[i2w_filter_offset(sh->layout, sh->k, gc,
+                                                 sh->r, sh->s,
+                                                 g * sh->kg + l, i, r, s)];
+            }
+}
+
 /* Filters with output channels outermost (NCHW, NHWC) are packed a panel
- * per item, the others an input channel per item; the planar units read
+ * per item, the others an input channel per item, bundles for the
+ * lane-group kernels a bundle per item; the planar units read
  * the filter as it is, so a filter set on the plan is copied a group per
  * item. */
 int I2W_IM2WIN_SYM(i2w_im2win_pack_items)(const i2w_im2win_cfg *cfg)
 {
-    if (cfg->planar)
+    if (cfg->planar || cfg->lane_groups)
         return cfg->sh.g;
     return cfg->sh.g * (cfg->pack_row ? cfg->nkp : cfg->sh.cg);
 }
@@ -110,6 +132,10 @@ void I2W_IM2WIN_SYM(i2w_im2win_pack_item)(const i2w_im2win_cfg *cfg,
                                           float *packed)
 {
     const i2w_shape *sh = &cfg->sh;
+    if (cfg->lane_groups) {
+        pack_lane_groups(cfg, w, item, packed);
+        return;
+    }
     if (cfg->planar) {
         const size_t group = (size_t)sh->kg * sh->cg;
         i2w_copy_floats(packed + item * group, w + item * group, (int)group);

@@ -46,8 +46,26 @@ typedef struct {
 
 typedef void (*i2w_im2win_ukernel)(const i2w_im2win_uk_args *args);
 
+/* X(mr, arg) for the MR values of each ISA (register budget in
+ * im2win_isa.h): the kernel families are defined and tabled with it. */
+#if I2W_MR_MAX == 14
+#define I2W_FOR_MR(X, arg)                                                 \
+    X(1, arg) X(2, arg) X(3, arg) X(4, arg) X(5, arg) X(6, arg) X(7, arg)  \
+    X(8, arg) X(9, arg) X(10, arg) X(11, arg) X(12, arg) X(13, arg)        \
+    X(14, arg)
+#elif I2W_MR_MAX == 6
+#define I2W_FOR_MR(X, arg)                                                 \
+    X(1, arg) X(2, arg) X(3, arg) X(4, arg) X(5, arg) X(6, arg)
+#else
+#error "no MR list for this I2W_MR_MAX"
+#endif
+
 /* [nv - 1][mr - 1] */
 extern I2W_HIDDEN const i2w_im2win_ukernel
     I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX][I2W_MR_MAX];
+/* The lane-group kernels (f32_im2win_ukernel.c, cfg->lane_groups):
+ * [groups of 4 channels][mr - 1], nv = 1. */
+extern I2W_HIDDEN const i2w_im2win_ukernel
+    I2W_IM2WIN_SYM(i2w_im2win_lg_kernels)[2][I2W_MR_MAX];
 
 #endif /* I2W_X86_IM2WIN_UKERNEL_H */
