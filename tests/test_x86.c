@@ -106,6 +106,14 @@ static void sweep_desc(uint64_t *st, int kind, i2w_conv_desc *d)
         d->r = d->s = 1;
         d->stride_w = tu_rand_int(st, 2, 3);
         break;
+    case 8: { /* groups of 2 or 4 channels in and out, several to a
+                 vector (the lane-group kernels) or not (12 groups of 2) */
+        static const int counts[] = {4, 8, 12, 16};
+        d->groups = pick(st, counts, 4);
+        d->c = d->groups * (tu_rand_int(st, 1, 2) * 2);
+        d->k = d->c;
+        break;
+    }
     default: /* wider reduction: 64 channels, 3x3 with padding 1 */
         d->c = 64;
         d->r = d->s = 3;
@@ -120,7 +128,7 @@ static void sweep_desc(uint64_t *st, int kind, i2w_conv_desc *d)
     d->h = extent_for(ho, d->r, d->stride_h, d->pad_h, d->dilation_h);
     d->w = extent_for(wo, d->s, d->stride_w, d->pad_w, d->dilation_w);
 }
-#define SWEEP_KINDS 8
+#define SWEEP_KINDS 9
 
 /* Random x, with the CHWN8 batch-padding lanes NaN: they must be ignored. */
 /* Every real element of two outputs equal (CHWN8 padding lanes skipped). */
