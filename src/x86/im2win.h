@@ -101,6 +101,10 @@ typedef struct {
     int planar;
     int pb;
     int threads;       /* threads the workspace is sized for */
+    /* x, y and the packed filter small enough to stay in the threads' L2
+     * caches between calls: each thread is given the same work units
+     * every call (a static schedule), not the next one free */
+    int affine;
     int stream;        /* output too large to stay in cache: its final
                           stores bypass it */
     size_t win_elems;  /* window floats per thread */

@@ -546,6 +546,35 @@ static void unit_rows(const i2w_im2win_cfg *cfg, const float *x,
     }
 }
 
+/* Work unit u of forward(); planar_w: the filter the planar units read. */
+static void run_unit(const i2w_im2win_cfg *cfg, const float *x,
+                     const float *planar_w, const float *packed,
+                     const float *bias, float *y, float *win, float *tile,
+                     int u)
+{
+    const i2w_shape *sh = &cfg->sh;
+    if (cfg->planar) {
+        I2W_IM2WIN_SYM(i2w_im2win_planar_unit)(cfg, x, planar_w, bias, y,
+                                               win, u);
+        return;
+    }
+    /* unit = (band of rows, image group, part of the panels) */
+    const int band = cfg->hb * cfg->nsub;
+    const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
+    const int kq = u % cfg->kparts, v = u / cfg->kparts;
+    const int ho_a = v / ngroups * band, n0 = v % ngroups * cfg->ng;
+    const int ho_b = sh->ho - ho_a < band ? sh->ho : ho_a + band;
+    const int kp0 = kq * cfg->nkp / cfg->kparts,
+              kp1 = (kq + 1) * cfg->nkp / cfg->kparts;
+    const int n1 = sh->n - n0 < cfg->ng ? sh->n : n0 + cfg->ng;
+    if (sh->layout == I2W_LAYOUT_CHWN || sh->layout == I2W_LAYOUT_CHWN8)
+        unit_images(cfg, x, packed, bias, y, win, tile, n0, n1 - n0, ho_a,
+                    ho_b, kp0, kp1);
+    else
+        unit_rows(cfg, x, packed, bias, y, win, tile, n0, ho_a, ho_b, kp0,
+                  kp1);
+}
+
 static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
                     const float *bias, float *y, float *packed, float *ws,
                     int threads)
@@ -567,9 +596,11 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
 #ifndef _OPENMP
     (void)threads; /* built without OpenMP: one thread */
 #endif
-    /* One parallel region, and units handed out one at a time: on a
+    /* One parallel region.  Units are handed out one at a time, so on a
      * shared machine a thread that loses its core for a while does not
-     * hold the others back at the end. */
+     * hold the others back at the end; but a layer whose data stays in
+     * the threads' caches from one call to the next (cfg->affine) gives
+     * each thread the same units every call. */
 #pragma omp parallel num_threads(threads)
     {
         float *win = ws + (size_t)i2w_x86_thread() *
@@ -578,27 +609,14 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
 #pragma omp for schedule(dynamic)
         for (int i = 0; i < pack_items; i++)
             I2W_IM2WIN_SYM(i2w_im2win_pack_item)(cfg, w, i, packed);
+        if (cfg->affine) {
+#pragma omp for schedule(static)
+            for (int u = 0; u < units; u++)
+                run_unit(cfg, x, planar_w, packed, bias, y, win, tile, u);
+        } else {
 #pragma omp for schedule(dynamic)
-        for (int u = 0; u < units; u++) {
-            if (cfg->planar) {
-                I2W_IM2WIN_SYM(i2w_im2win_planar_unit)(cfg, x, planar_w,
-                                                       bias, y, win, u);
-                continue;
-            }
-            /* unit = (band of rows, image group, part of the panels) */
-            const int kq = u % cfg->kparts, v = u / cfg->kparts;
-            const int ho_a = v / ngroups * band, n0 = v % ngroups * cfg->ng;
-            const int ho_b = sh->ho - ho_a < band ? sh->ho : ho_a + band;
-            const int kp0 = kq * cfg->nkp / cfg->kparts,
-                      kp1 = (kq + 1) * cfg->nkp / cfg->kparts;
-            const int n1 = sh->n - n0 < cfg->ng ? sh->n : n0 + cfg->ng;
-            if (sh->layout == I2W_LAYOUT_CHWN ||
-                sh->layout == I2W_LAYOUT_CHWN8)
-                unit_images(cfg, x, packed, bias, y, win, tile, n0, n1 - n0,
-                            ho_a, ho_b, kp0, kp1);
-            else
-                unit_rows(cfg, x, packed, bias, y, win, tile, n0, ho_a, ho_b,
-                          kp0, kp1);
+            for (int u = 0; u < units; u++)
+                run_unit(cfg, x, planar_w, packed, bias, y, win, tile, u);
         }
         /* order the streamed stores before the threads join */
         _mm_sfence();
