@@ -32,12 +32,16 @@
 #define I2W_IM2WIN_WINDOW_BYTES (512 * 1024)
 /* Bytes of x, y and the packed filter per thread, at most, for the same
  * work units to go to the same thread every call (cfg->affine): their
- * data is then still in that core's L2 (2 MiB here).  Intel host, batch
- * 1, 2 threads, against units handed out as threads come free: 1x1
- * layers of MobileNetV2 8-26% faster, ResNet-50's 1x1 at 56 0-22%,
- * ResNet-50's 3x3 at 56 and 1x1 at 14 2-5% slower; the benchmark's
- * layers at batch 8 (larger) lost up to 25% in NCHW with static units. */
+ * data is then still in that core's L2 (2 MiB here); and multiply-adds
+ * per byte of x and y, at most: a layer with more spends its time in the
+ * FMAs, where a static split gains nothing and can lose the balance.
+ * Intel host, batch 1, 2 threads, against units handed out as threads
+ * come free: 1x1 layers of MobileNetV2 (3-66 multiply-adds a byte) 8-26%
+ * faster, ResNet-50's 1x1 at 56 (13) 6-25%; DeepLab's dilation-2 3x3
+ * (290) 3% slower in NCHW; the benchmark's layers at batch 8 (larger)
+ * lost up to 25% in NCHW with static units. */
 #define I2W_IM2WIN_AFFINE_BYTES (3u << 20)
+#define I2W_IM2WIN_AFFINE_INTENSITY 128
 /* Outputs larger than this go past the caches (streaming stores, no
  * read for ownership): they would not stay in the 32 MiB L3 anyway. */
 #define I2W_IM2WIN_STREAM_BYTES (16u << 20)
@@ -334,9 +338,12 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->wp = (sh->wo - 1) * sh->sw + (sh->s - 1) * sh->dw + 1;
     cfg->threads = threads;
     cfg->stream = sh->y_elems * sizeof(float) > I2W_IM2WIN_STREAM_BYTES;
-    cfg->affine = (sh->x_elems + sh->y_elems + i2w_im2win_packed_elems(cfg)) *
-                      sizeof(float) <=
-                  (size_t)threads * I2W_IM2WIN_AFFINE_BYTES;
+    const size_t act = (sh->x_elems + sh->y_elems) * sizeof(float);
+    const double macs = (double)sh->n * sh->ho * sh->wo * sh->k *
+                        (sh->cg / cfg->gb) * sh->r * sh->s;
+    cfg->affine = act + i2w_im2win_packed_elems(cfg) * sizeof(float) <=
+                      (size_t)threads * I2W_IM2WIN_AFFINE_BYTES &&
+                  macs <= (double)I2W_IM2WIN_AFFINE_INTENSITY * act;
     cfg->flat = sh->r == 1 && sh->s == 1 && sh->sh == 1 && sh->sw == 1 &&
                 sh->ph == 0 && sh->pw == 0;
     strides(cfg);
