@@ -125,6 +125,13 @@ static const int fixed[][14] = {
     {1, 33, 10, 13, 17, 1, 1, 1, 1, 0, 0, 2, 2, 1},
     {2, 96, 8, 8, 60, 1, 1, 1, 1, 0, 0, 1, 1, 2},
     {1, 64, 14, 14, 100, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+    /* NCHW with taps over few channels as planar units (unit column
+     * stride, the window a row of the unit's pixels a tap): padding,
+     * dilation, a row stride, groups, blocks of several panels */
+    {2, 3, 23, 29, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+    {1, 4, 30, 31, 33, 5, 3, 2, 1, 2, 1, 2, 2, 1},
+    {2, 6, 12, 17, 40, 3, 3, 1, 1, 1, 1, 1, 1, 2},
+    {1, 1, 40, 40, 17, 7, 7, 1, 1, 3, 3, 1, 1, 1},
     /* groups of few channels, bundled several to a vector */
     {3, 32, 9, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 8},   /* 8 groups 4 -> 4 */
     {2, 12, 7, 9, 18, 3, 3, 2, 1, 1, 0, 1, 1, 6},    /* 6 groups 2 -> 3 */
@@ -199,18 +206,20 @@ ISA_TESTS(avx512, I2W_ISA_AVX512)
 
 /* Outputs past 16 MiB are written with streaming stores where y is
  * aligned: such a layer against the reference, y on a cache line and one
- * float past it.  3x3 over 3 channels: planes (259 x 259) that start
- * anywhere in a line (NCHW streams the whole lines of each plane and
- * stores the partial ones); 1x1 over 32 channels, planes of whole lines
- * (NCHW's planar units stream their tiles' rows). */
-static void streamed_output(i2w_isa isa, i2w_layout layout, int one)
+ * float past it.  3x3 over 3 and 5 channels: planes (259 x 259) that
+ * start anywhere in a line (NCHW streams the whole lines of each plane
+ * and stores the partial ones, from the staged tiles of the planar units
+ * with 3 channels, from the transposed tiles with 5); 1x1 over 32
+ * channels, planes of whole lines (NCHW's planar units stream their
+ * tiles' rows). */
+static void streamed_output(i2w_isa isa, i2w_layout layout, int kind)
 {
     if (isa_missing(isa))
         return;
     uint64_t st = seed + 30;
-    i2w_conv_desc d = {.n = 1, .c = 3, .h = 261, .w = 261, .k = 64, .r = 3,
-                       .s = 3, .layout = layout};
-    if (one)
+    i2w_conv_desc d = {.n = 1, .c = kind ? 5 : 3, .h = 261, .w = 261,
+                       .k = 64, .r = 3, .s = 3, .layout = layout};
+    if (kind == 2)
         d = (i2w_conv_desc){.n = 1, .c = 32, .h = 256, .w = 272, .k = 64,
                             .r = 1, .s = 1, .layout = layout};
     i2w_shape sh;
@@ -248,9 +257,9 @@ static void streamed_output(i2w_isa isa, i2w_layout layout, int one)
 
 START_TEST(streamed)
 {
-    for (int one = 0; one < 2; one++)
+    for (int kind = 0; kind < 3; kind++)
         streamed_output(_i / 4 ? I2W_ISA_AVX512 : I2W_ISA_AVX2,
-                        layouts[_i % 4], one);
+                        layouts[_i % 4], kind);
 }
 END_TEST
 

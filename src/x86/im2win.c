@@ -28,6 +28,12 @@
  * across its panels, so its size only sets the count of units. */
 #define I2W_IM2WIN_PLANAR_PIXELS 256
 #define I2W_IM2WIN_PLANAR_UNITS 8
+/* Most pixels per planar unit whose tiles are staged (planar_blocking). */
+#define I2W_IM2WIN_STAGED_PIXELS 2048
+/* Most input channels of an NCHW layer with taps (unit column stride) to
+ * run planar: its window holds C*R*S floats a pixel, where the other
+ * scheme's holds about C, but its tiles go to y untransposed. */
+#define I2W_IM2WIN_PLANAR_TAPS_CHANNELS 4
 /* Window bytes per thread: stays in the 1 MiB L2 beside the filter. */
 #define I2W_IM2WIN_WINDOW_BYTES (512 * 1024)
 /* Bytes of x, y and the packed filter per thread, at most, for the same
@@ -241,8 +247,11 @@ static int planar_fits(const i2w_im2win_cfg *cfg)
     const i2w_shape *sh = &cfg->sh;
     const int npix = sh->ho * sh->wo;
     const int lanes = div_up(npix, cfg->vl) * cfg->vl;
-    return sh->layout == I2W_LAYOUT_NCHW && cfg->flat && cfg->gb == 1 &&
-           (sh->cg >= 32 || (sh->cg >= 16 && cfg->affine)) &&
+    const int taps = !cfg->flat && sh->sw == 1 &&
+                     sh->cg <= I2W_IM2WIN_PLANAR_TAPS_CHANNELS;
+    return sh->layout == I2W_LAYOUT_NCHW && cfg->gb == 1 &&
+           (taps || (cfg->flat && (sh->cg >= 32 ||
+                                   (sh->cg >= 16 && cfg->affine)))) &&
            8 * (lanes - npix) <= npix;
 }
 
@@ -260,10 +269,25 @@ static void planar_blocking(i2w_im2win_cfg *cfg, int threads)
     const int npix = sh->ho * sh->wo, images = sh->n * sh->g;
     const int ntile = div_up(sh->kg, cfg->mr);
     const int npanel = div_up(npix, cfg->nr);
-    size_t most = I2W_IM2WIN_WINDOW_BYTES /
-                  ((size_t)sh->cg * cfg->nr * sizeof(float));
-    if (most > (size_t)(I2W_IM2WIN_PLANAR_PIXELS / cfg->nr))
-        most = I2W_IM2WIN_PLANAR_PIXELS / cfg->nr;
+    const size_t red = (size_t)sh->cg * sh->r * sh->s;
+    /* a streamed output whose planes do not start on vectors (with
+     * taps): the tiles go to staging rows, whose whole lines of y are
+     * streamed from there (the kernel's stores to y would read every
+     * line first), in units long enough for long runs of each plane
+     * (VGG's first layer at batch 8, 222 x 222 planes: 9.9 ms with
+     * units of 256 pixels and the transposed tiles, 9.2 staged, 8.0
+     * staged in units of 2048) */
+    const int staged =
+        !cfg->flat && cfg->stream && cfg->ys_k % cfg->vl != 0;
+    size_t most = I2W_IM2WIN_WINDOW_BYTES / (red * cfg->nr * sizeof(float));
+    const size_t cap = staged ? I2W_IM2WIN_STAGED_PIXELS / cfg->nr
+                              : I2W_IM2WIN_PLANAR_PIXELS / cfg->nr;
+    if (most > cap)
+        most = cap;
+    if (staged && most > I2W_IM2WIN_TILE_BYTES /
+                             ((size_t)sh->kg * cfg->nr * sizeof(float)))
+        most = I2W_IM2WIN_TILE_BYTES /
+               ((size_t)sh->kg * cfg->nr * sizeof(float));
     if (most < 1)
         most = 1;
     size_t best = SIZE_MAX;
@@ -287,8 +311,10 @@ static void planar_blocking(i2w_im2win_cfg *cfg, int threads)
     cfg->hb = sh->ho;
     cfg->ng = 1;
     cfg->nsub = 1;
-    cfg->win_elems = (size_t)cfg->pb * sh->cg;
-    cfg->tile_elems = 0;
+    cfg->win_elems = (size_t)cfg->pb * red;
+    cfg->stage_pix = staged ? cfg->pb : 0;
+    cfg->stage_off = 0;
+    cfg->tile_elems = (size_t)sh->kg * cfg->stage_pix;
 }
 
 /* Per-thread window and tile, each starting on a cache line: NHWC needs

@@ -39,10 +39,11 @@
  * output channels or, when that gives too few units for the threads or
  * too large a CHWN tile, for one of `kparts` ranges of filter panels.
  *
- * NCHW 1x1 layers of unit stride and no padding run planar units instead
- * (cfg->planar, im2win_planar.c): the same micro-kernels with output
- * channels as their pixels and output pixels as their lanes, so the
- * tiles land in y's planes and neither x nor y is transposed.
+ * NCHW 1x1 layers of unit stride and no padding, and NCHW layers with
+ * taps over a few input channels and unit column stride, run planar
+ * units instead (cfg->planar, im2win_planar.c): the same micro-kernels
+ * with output channels as their pixels and output pixels as their lanes,
+ * so the tiles land in y's planes and neither x nor y is transposed.
  *
  * The filter is packed at execute, or once by set_filter, into
  * [group][panel][chunk][R][S][cb][panel width] ([S][R] without
@@ -95,9 +96,10 @@ typedef struct {
      * follow one another in the window (or x) and in the tile (or y), so
      * the rows are one row of tiles */
     int flat;
-    /* NCHW flat rows of one group a bundle: the planar work units of
-     * im2win_planar.c, output pixels as the vector lanes, pb pixels a
-     * unit (whole panels of nr), kparts parts of the channel tiles */
+    /* NCHW flat rows, or taps over a few channels, of one group a
+     * bundle: the planar work units of im2win_planar.c, output pixels as
+     * the vector lanes, pb pixels a unit (whole panels of nr), kparts
+     * parts of the channel tiles */
     int planar;
     int pb;
     int threads;       /* threads the workspace is sized for */
@@ -112,7 +114,9 @@ typedef struct {
     /* NCHW streaming its output (cfg->stream): the tile transposed into
      * [channel][pixel] rows of stage_pix floats, from which whole cache
      * lines of y are streamed; the staging area follows the tile and
-     * tile_elems counts it */
+     * tile_elems counts it.  Planar units with taps whose planes do not
+     * start on vectors: their tiles' rows, stage_pix = pb, the staging
+     * area all of the tile (stage_off 0); 0 where they store to y */
     size_t stage_off;
     int stage_pix;
     /* activation strides of x and y in elements (layout.h) */

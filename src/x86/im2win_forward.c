@@ -246,33 +246,6 @@ static void store_output(const i2w_im2win_cfg *cfg, float *d, int nv,
     }
 }
 
-/* n floats from s to d, the cache lines of d that n covers whole streamed
- * past the caches, the partial ones at either end (shared with the
- * neighbouring work units) stored through them: a line must not mix the
- * two kinds of store. */
-static void stream_floats(float *d, const float *s, int n)
-{
-    enum { LINE = 64 / sizeof(float) };
-    int head = (int)((LINE - (uintptr_t)d / sizeof(float) % LINE) % LINE);
-    if (head > n)
-        head = n;
-    int i = 0;
-    for (; i < head; i += I2W_VL) {
-        const int m = head - i < I2W_VL ? head - i : I2W_VL;
-        i2w_vstore_m(d + i, i2w_vmask_first(m),
-                     i2w_vload_m(s + i, i2w_vmask_first(m)));
-    }
-    i = head;
-    for (; i + LINE <= n; i += LINE)
-        I2W_UNROLL for (int v = 0; v < LINE; v += I2W_VL)
-            i2w_vstream(d + i + v, i2w_vload(s + i + v));
-    for (; i < n; i += I2W_VL) {
-        const int m = n - i < I2W_VL ? n - i : I2W_VL;
-        i2w_vstore_m(d + i, i2w_vmask_first(m),
-                     i2w_vload_m(s + i, i2w_vmask_first(m)));
-    }
-}
-
 /* NCHW: the tile's pixels (whole output rows) are contiguous in y for
  * each channel, so the tile is transposed in blocks of I2W_VL pixels x
  * I2W_VL channels, into y, or (stage not NULL) into the staging rows, from
@@ -307,7 +280,7 @@ static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
         }
     if (stage)
         for (int k = 0; k < nk; k++)
-            stream_floats(yk + k * cfg->ys_k, stage + k * ds, npix);
+            i2w_stream_floats(yk + k * cfg->ys_k, stage + k * ds, npix);
 }
 
 /* NCHW, NHWC: filter panels [kp0, kp1) of group g for `rows` output rows
@@ -555,7 +528,7 @@ static void run_unit(const i2w_im2win_cfg *cfg, const float *x,
     const i2w_shape *sh = &cfg->sh;
     if (cfg->planar) {
         I2W_IM2WIN_SYM(i2w_im2win_planar_unit)(cfg, x, planar_w, bias, y,
-                                               win, u);
+                                               win, tile, u);
         return;
     }
     /* unit = (band of rows, image group, part of the panels) */

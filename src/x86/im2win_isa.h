@@ -50,11 +50,12 @@ I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_prefetch)(
     const i2w_im2win_span *sp);
 
 /* Planar work unit `unit` (cfg->planar, im2win_planar.c): w is the
- * filter as given (KCRS, one row of C per output channel) or its copy,
- * win the thread's window. */
+ * filter as given (KCRS, one row of C*R*S per output channel) or its
+ * copy, win the thread's window, stage its staging rows
+ * (cfg->stage_pix). */
 I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_planar_unit)(
     const i2w_im2win_cfg *cfg, const float *x, const float *w,
-    const float *bias, float *y, float *win, int unit);
+    const float *bias, float *y, float *win, float *stage, int unit);
 
 /* Packing the filter from w (in the layout's filter order) into packed
  * is split into independent items: how many, and one of them. */

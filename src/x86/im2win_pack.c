@@ -137,7 +137,7 @@ void I2W_IM2WIN_SYM(i2w_im2win_pack_item)(const i2w_im2win_cfg *cfg,
         return;
     }
     if (cfg->planar) {
-        const size_t group = (size_t)sh->kg * sh->cg;
+        const size_t group = (size_t)sh->kg * sh->cg * sh->r * sh->s;
         i2w_copy_floats(packed + item * group, w + item * group, (int)group);
         return;
     }

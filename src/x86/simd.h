@@ -13,6 +13,7 @@
 #define I2W_X86_SIMD_H
 
 #include <immintrin.h>
+#include <stdint.h>
 
 /* For functions that take a tile (an array of vectors) by address: only
  * inlined, with the loops over it unrolled, does the array become
@@ -223,6 +224,33 @@ static inline void i2w_zero_floats(float *dst, int n)
         i2w_vstore(dst + i, i2w_vzero());
     if (i < n)
         i2w_vstore_m(dst + i, i2w_vmask_first(n - i), i2w_vzero());
+}
+
+/* n floats from s to d, the cache lines of d that n covers whole streamed
+ * past the caches, the partial ones at either end (shared with the
+ * neighbouring work units) stored through them: a line must not mix the
+ * two kinds of store. */
+static inline void i2w_stream_floats(float *d, const float *s, int n)
+{
+    enum { LINE = 64 / sizeof(float) };
+    int head = (int)((LINE - (uintptr_t)d / sizeof(float) % LINE) % LINE);
+    if (head > n)
+        head = n;
+    int i = 0;
+    for (; i < head; i += I2W_VL) {
+        const int m = head - i < I2W_VL ? head - i : I2W_VL;
+        i2w_vstore_m(d + i, i2w_vmask_first(m),
+                     i2w_vload_m(s + i, i2w_vmask_first(m)));
+    }
+    i = head;
+    for (; i + LINE <= n; i += LINE)
+        I2W_UNROLL for (int v = 0; v < LINE; v += I2W_VL)
+            i2w_vstream(d + i + v, i2w_vload(s + i + v));
+    for (; i < n; i += I2W_VL) {
+        const int m = n - i < I2W_VL ? n - i : I2W_VL;
+        i2w_vstore_m(d + i, i2w_vmask_first(m),
+                     i2w_vload_m(s + i, i2w_vmask_first(m)));
+    }
 }
 
 /* ------------------------------------------------------ arithmetic */
