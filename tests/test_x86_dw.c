@@ -160,6 +160,25 @@ START_TEST(test_mobile)
 }
 END_TEST
 
+/* Padding that leaves taps of whole output rows, or of whole pixels, in
+ * it (dilated taps straddling a 1-pixel image: their outputs the bias),
+ * rows with no pixel whose taps all lie inside the image, a vector and a
+ * partial one of channels. */
+START_TEST(test_wide_padding)
+{
+    static const i2w_conv_desc descs[] = {
+        {.n = 2, .c = 20, .h = 1, .w = 1, .k = 20, .r = 2, .s = 2,
+         .stride_h = 1, .stride_w = 1, .pad_h = 2, .pad_w = 2,
+         .dilation_h = 2, .dilation_w = 2, .groups = 20},
+        {.n = 1, .c = 33, .h = 5, .w = 2, .k = 33, .r = 3, .s = 5,
+         .stride_h = 2, .stride_w = 1, .pad_h = 4, .pad_w = 4,
+         .dilation_h = 2, .dilation_w = 1, .groups = 33},
+    };
+    uint64_t st = seed ^ (0x77ull * (uint64_t)(_i + 1));
+    check_all(descs[_i], 1, &st);
+}
+END_TEST
+
 /* Channel multiplier 2, and a grouped layer: the family declines with
  * nothing allocated; the backend's IM2WIN still takes them (the general
  * family). */
@@ -314,6 +333,7 @@ static Suite *dw_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_against_ref, 0, NCASES);
     tcase_add_loop_test(tc, test_mobile, 0, 5);
+    tcase_add_loop_test(tc, test_wide_padding, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("plan");
     tcase_add_test(tc, test_declines);

@@ -98,64 +98,50 @@ static void nhwc_pack_bias(const i2w_dw_cfg *cfg, const float *bias,
     }
 }
 
-/* Input row hi of image n, channels [c0, c0 + nv*I2W_VL), as one window
- * row [nv][cols][I2W_VL]: a plane of columns per channel vector, so the
- * pixels of a tile are a constant distance apart (sw vectors); padding
- * columns (and the whole row, outside the image) are zeros, so are
- * channels past C. */
-static void nhwc_window_row(const i2w_dw_cfg *cfg, const float *x, float *wr,
-                            int n, int c0, int nv, int hi)
-{
-    const i2w_shape *sh = &cfg->sh;
-    const size_t vs = (size_t)cfg->cols * I2W_VL;
-    if (hi < 0 || hi >= sh->h) {
-        memset(wr, 0, nv * vs * sizeof *wr);
-        return;
-    }
-    const float *xr = x + ((size_t)n * sh->h + hi) * sh->w * sh->c + c0;
-    /* window columns [lo, hi_col) are input columns [0, ...) */
-    const int lo = min_int(sh->pw, cfg->cols);
-    const int in = min_int(sh->w, cfg->cols - lo);
-    for (int v = 0; v < nv; v++) {
-        float *d = wr + v * vs;
-        const float *src = xr + v * I2W_VL;
-        const i2w_vmask m = channel_lanes(sh, c0 + v * I2W_VL);
-        for (int col = 0; col < lo; col++)
-            i2w_vstore(d + (size_t)col * I2W_VL, i2w_vzero());
-        if (c0 + (v + 1) * I2W_VL <= sh->c)
-            for (int col = 0; col < in; col++)
-                i2w_vstore(d + (size_t)(lo + col) * I2W_VL,
-                           i2w_vload(src + (size_t)col * sh->c));
-        else /* the channels past C are zeros */
-            for (int col = 0; col < in; col++)
-                i2w_vstore(d + (size_t)(lo + col) * I2W_VL,
-                           i2w_vload_m(src + (size_t)col * sh->c, m));
-        for (int col = lo + in; col < cfg->cols; col++)
-            i2w_vstore(d + (size_t)col * I2W_VL, i2w_vzero());
-    }
-}
-
-/* What the tiles of one NHWC unit share.  The window is a ring of
- * cfg->rows rows (the span of one output row's taps): input row h (padded
- * coordinates) lives in slot h % rows, so the window of the next output
- * row reuses the rows it shares with this one and copies only sh new ones. */
+/* What the tiles of one NHWC unit share.  x is read in place: its rows
+ * are the window (a pixel's channels contiguous, the pixels of a row C
+ * floats apart), so nothing is copied; the taps that fall in the padding
+ * are skipped instead of multiplied by zeros (rows at the top and bottom
+ * for the whole output row, columns for the pixels at either end, which
+ * test them). */
 typedef struct {
     const i2w_dw_cfg *cfg;
-    size_t vs;       /* window plane stride: next channel vector */
-    size_t rs;       /* window row stride */
     const float *fp; /* packed filter and bias of channels [c0, ...) */
     const float *bp;
     size_t ts;       /* packed filter tap stride */
     int c0;
+    i2w_vmask last;  /* lanes of the last channel vector that are C's */
 } nhwc_ctx;
 
-/* One filter row of 3 undilated taps: each window column of the tile is
- * loaded once and feeds every pixel whose taps cover it (with stride 1, 9
- * loads for 21 FMAs of a vector, not 21). */
-I2W_INLINE void nhwc_row3(i2w_vec acc[NHWC_PB][NHWC_NV], const float *wr,
-                          size_t vs, const float *fr, size_t ts, int np,
-                          int nv, int sw)
+/* A vector of channels at p: a plain load, or (tail: the vector where C
+ * ends) a masked one, so nothing past x is read. */
+I2W_INLINE i2w_vec nhwc_load(const nhwc_ctx *nc, const float *p, int tail)
 {
+    return tail ? i2w_vload_m(p, nc->last) : i2w_vload(p);
+}
+
+/* Vector v of the input at column col of row xh (x at column 0 and the
+ * tile's first channel), or zeros where col is in the padding: tested
+ * only at the tiles that reach it (edge).  (A load of no lanes there
+ * instead of the branch: MobileNetV2's 7x7 layer 0.010 -> 0.012 ms.) */
+I2W_INLINE i2w_vec nhwc_col(const nhwc_ctx *nc, const float *xh, int col,
+                            int v, int tail, int edge)
+{
+    const i2w_shape *sh = &nc->cfg->sh;
+    if (edge && (col < 0 || col >= sh->w))
+        return i2w_vzero();
+    return nhwc_load(nc, xh + (ptrdiff_t)col * sh->c + v * I2W_VL, tail);
+}
+
+/* One filter row of 3 undilated taps: each input column of the tile is
+ * loaded once and feeds every pixel whose taps cover it (with stride 1, 9
+ * loads for 21 FMAs of a vector, not 21).  xh: the input row, col0 the
+ * tile's first tap column. */
+I2W_INLINE void nhwc_row3(const nhwc_ctx *nc, i2w_vec acc[NHWC_PB][NHWC_NV],
+                          const float *xh, int col0, const float *fr, int np,
+                          int nv, int sw, int partial, int edge)
+{
+    const size_t ts = nc->ts;
     i2w_vec f[3][NHWC_NV];
     I2W_UNROLL
     for (int s = 0; s < 3; s++)
@@ -169,7 +155,8 @@ I2W_INLINE void nhwc_row3(i2w_vec acc[NHWC_PB][NHWC_NV], const float *wr,
         for (int v = 0; v < NHWC_NV; v++) {
             if (v >= nv || j > (np - 1) * sw + 2)
                 continue;
-            const i2w_vec xv = i2w_vload(wr + v * vs + j * I2W_VL);
+            const i2w_vec xv = nhwc_col(nc, xh, col0 + j, v,
+                                        partial && v == nv - 1, edge);
             I2W_UNROLL
             for (int s = 0; s < 3; s++) {
                 const int p = (j - s) / sw;
@@ -179,26 +166,22 @@ I2W_INLINE void nhwc_row3(i2w_vec acc[NHWC_PB][NHWC_NV], const float *wr,
         }
 }
 
-/* The ring slot of the filter row below the one in slot. */
-static inline int next_slot(int slot, int dh, int span)
-{
-    slot += dh;
-    return slot >= span ? slot - span : slot;
-}
-
-/* np pixels of one output row x nv channel vectors [c, c + nv*I2W_VL).
- * win: the window at the tile's first column, channel c's plane; slot0:
- * the ring slot of the row's first tap; y: the first pixel's output at
- * channel c.  sw: the stride, and row3: whether the filter is 3x3 with
- * undilated rows (nhwc_row3); both constants at the calls that matter, so
- * the pixels' window offsets are immediates. */
-I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
-                          float *y, int c, int np, int nv, int sw, int row3)
+/* np pixels of one output row x nv channel vectors [c, c + nv*I2W_VL):
+ * xh is x at the input row of tap row r0, column 0, channel c, tap rows
+ * [r0, r1) the ones inside the image, col0 the first pixel's first tap
+ * column; y the first pixel's output at channel c.  sw: the stride,
+ * row3: whether the filter is 3x3 with undilated columns (nhwc_row3),
+ * partial: whether C ends in the tile's last vector, edge: whether some
+ * tap column is in the padding; all constants at the calls that
+ * matter. */
+I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *xh, int r0,
+                          int r1, int col0, float *y, int c, int np, int nv,
+                          int sw, int row3, int partial, int edge)
 {
     const i2w_shape *sh = &nc->cfg->sh;
     const size_t ts = nc->ts;
+    const size_t rs = (size_t)sh->dh * sh->w * sh->c; /* next tap row */
     const float *fc = nc->fp + (c - nc->c0); /* the tile's channels */
-    const int span = nc->cfg->rows;
     i2w_vec acc[NHWC_PB][NHWC_NV];
     I2W_UNROLL
     for (int v = 0; v < NHWC_NV; v++) {
@@ -209,21 +192,18 @@ I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
         for (int p = 0; p < NHWC_PB; p++)
             acc[p][v] = b;
     }
-    int slot = slot0;
-    if (row3) { /* unrolled, so the compiler interleaves the three rows */
+    if (row3 && r0 == 0 && r1 == 3) {
+        /* unrolled, so the compiler interleaves the three rows */
         I2W_UNROLL
-        for (int r = 0; r < 3; r++) {
-            nhwc_row3(acc, win + (size_t)slot * nc->rs, nc->vs,
-                      fc + (size_t)r * 3 * ts, ts, np, nv, sw);
-            slot = next_slot(slot, sh->dh, span);
-        }
+        for (int r = 0; r < 3; r++)
+            nhwc_row3(nc, acc, xh + r * rs, col0, fc + (size_t)r * 3 * ts,
+                      np, nv, sw, partial, edge);
     } else {
-        for (int r = 0; r < sh->r; r++) {
-            const float *wr = win + (size_t)slot * nc->rs;
+        for (int r = r0; r < r1; r++) {
+            const float *wr = xh + (r - r0) * rs;
             const float *fr = fc + (size_t)r * sh->s * ts;
-            slot = next_slot(slot, sh->dh, span);
             for (int s = 0; s < sh->s; s++) {
-                const float *ws = wr + (size_t)s * sh->dw * I2W_VL;
+                const int col = col0 + s * sh->dw;
                 i2w_vec f[NHWC_NV];
                 I2W_UNROLL
                 for (int v = 0; v < NHWC_NV; v++)
@@ -235,7 +215,8 @@ I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
                     for (int p = 0; p < NHWC_PB; p++)
                         if (p < np && v < nv)
                             acc[p][v] = i2w_vfma(
-                                i2w_vload(ws + v * nc->vs + p * sw * I2W_VL),
+                                nhwc_col(nc, wr, col + p * sw, v,
+                                         partial && v == nv - 1, edge),
                                 f[v], acc[p][v]);
             }
         }
@@ -244,57 +225,61 @@ I2W_INLINE void nhwc_tile(const nhwc_ctx *nc, const float *win, int slot0,
     for (int v = 0; v < NHWC_NV; v++) {
         if (v >= nv)
             continue;
-        const int cv = c + v * I2W_VL;
-        const int full = cv + I2W_VL <= sh->c;
-        const i2w_vmask m = channel_lanes(sh, cv);
         I2W_UNROLL
         for (int p = 0; p < NHWC_PB; p++)
             if (p < np) {
-                if (full)
-                    i2w_vstore(y + (size_t)p * sh->c + v * I2W_VL,
-                               acc[p][v]);
+                float *d = y + (size_t)p * sh->c + v * I2W_VL;
+                if (partial && v == nv - 1)
+                    i2w_vstore_m(d, nc->last, acc[p][v]);
                 else
-                    i2w_vstore_m(y + (size_t)p * sh->c + v * I2W_VL, m,
-                                 acc[p][v]);
+                    i2w_vstore(d, acc[p][v]);
             }
     }
 }
 
 /* Output rows [ho0, ho0 + hbn) of image n, channels
- * [c0, c0 + nv*I2W_VL): each row's new input rows into the ring, then its
- * tiles, pixels outside, channel vectors inside. */
-I2W_INLINE void nhwc_band(const nhwc_ctx *nc, const float *x, float *win,
-                          float *y, int n, int c0, int nv, int ho0, int hbn,
-                          int sw, int row3)
+ * [c0, c0 + nv*I2W_VL), in tiles, pixels outside, channel vectors
+ * inside; the tiles whose taps reach the padding columns test them. */
+I2W_INLINE void nhwc_band(const nhwc_ctx *nc, const float *x, float *y,
+                          int n, int c0, int nv, int ho0, int hbn, int sw,
+                          int row3, int partial)
 {
-    const i2w_dw_cfg *cfg = nc->cfg;
-    const i2w_shape *sh = &cfg->sh;
-    int next = ho0 * sh->sh; /* first padded input row not in the ring */
+    const i2w_shape *sh = &nc->cfg->sh;
+    const int reach = (sh->s - 1) * sh->dw; /* a pixel's taps' columns */
     for (int ho = ho0; ho < ho0 + hbn; ho++) {
-        const int lo = ho * sh->sh;
-        for (int j = next > lo ? next : lo; j < lo + cfg->rows; j++)
-            nhwc_window_row(cfg, x, win + (size_t)(j % cfg->rows) * nc->rs,
-                            n, c0, nv, j - sh->ph);
-        next = lo + cfg->rows;
-        const int slot0 = lo % cfg->rows;
+        /* tap rows [r0, r1) inside the image */
+        const int h0 = ho * sh->sh - sh->ph;
+        int r0 = 0, r1 = sh->r;
+        while (r0 < r1 && h0 + r0 * sh->dh < 0)
+            r0++;
+        while (r1 > r0 && h0 + (r1 - 1) * sh->dh >= sh->h)
+            r1--;
+        /* with no tap row inside, the loops run zero times from x */
+        const float *xh =
+            x + (((size_t)n * sh->h + (r0 < r1 ? h0 + r0 * sh->dh : 0)) *
+                     sh->w) * sh->c + c0;
         float *yr = y + ((size_t)n * sh->ho + ho) * sh->wo * sh->c + c0;
         for (int wo0 = 0; wo0 < sh->wo; wo0 += NHWC_PB) {
             const int np = min_int(NHWC_PB, sh->wo - wo0);
-            const float *wt = win + (size_t)wo0 * sw * I2W_VL;
+            const int col0 = wo0 * sw - sh->pw;
+            const int edge = col0 < 0 || col0 + (np - 1) * sw + reach >= sh->w;
             float *yt = yr + (size_t)wo0 * sh->c;
             for (int v = 0; v < nv; v += NHWC_NV) {
-                const float *wv = wt + v * nc->vs;
                 const int c = c0 + v * I2W_VL;
                 const int nvt = min_int(NHWC_NV, nv - v);
-                if (np == NHWC_PB && nvt == NHWC_NV)
-                    nhwc_tile(nc, wv, slot0, yt + v * I2W_VL, c, NHWC_PB,
-                              NHWC_NV, sw, row3);
-                else if (np == NHWC_PB) /* an odd vector of the block */
-                    nhwc_tile(nc, wv, slot0, yt + v * I2W_VL, c, NHWC_PB, 1,
-                              sw, row3);
+                /* C ends in this tile's last vector */
+                const int tail = partial && c + nvt * I2W_VL > sh->c;
+                const float *xv = xh + v * I2W_VL;
+                float *yv = yt + v * I2W_VL;
+                if (np == NHWC_PB && nvt == NHWC_NV && !tail && !edge)
+                    nhwc_tile(nc, xv, r0, r1, col0, yv, c, NHWC_PB, NHWC_NV,
+                              sw, row3, 0, 0);
+                else if (np == NHWC_PB && !tail && !edge) /* odd vector */
+                    nhwc_tile(nc, xv, r0, r1, col0, yv, c, NHWC_PB, 1, sw,
+                              row3, 0, 0);
                 else
-                    nhwc_tile(nc, wv, slot0, yt + v * I2W_VL, c, np, nvt, sw,
-                              row3);
+                    nhwc_tile(nc, xv, r0, r1, col0, yv, c, np, nvt, sw,
+                              row3, tail, 1);
             }
         }
     }
@@ -302,21 +287,23 @@ I2W_INLINE void nhwc_band(const nhwc_ctx *nc, const float *x, float *win,
 
 /* nhwc_band with the stride a constant for strides 1 and 2, and the 3x3
  * filters of MobileNet's layers done by nhwc_row3. */
-static void nhwc_band_any(const nhwc_ctx *nc, const float *x, float *win,
-                          float *y, int n, int c0, int nv, int ho0, int hbn)
+static void nhwc_band_any(const nhwc_ctx *nc, const float *x, float *y,
+                          int n, int c0, int nv, int ho0, int hbn)
 {
     const i2w_shape *sh = &nc->cfg->sh;
     const int row3 = sh->r == 3 && sh->s == 3 && sh->dw == 1;
+    /* C ends inside the block's last vector */
+    const int partial = c0 + nv * I2W_VL > sh->c;
     if (row3 && sh->sw == 1)
-        nhwc_band(nc, x, win, y, n, c0, nv, ho0, hbn, 1, 1);
+        nhwc_band(nc, x, y, n, c0, nv, ho0, hbn, 1, 1, partial);
     else if (row3 && sh->sw == 2)
-        nhwc_band(nc, x, win, y, n, c0, nv, ho0, hbn, 2, 1);
+        nhwc_band(nc, x, y, n, c0, nv, ho0, hbn, 2, 1, partial);
     else if (sh->sw == 1)
-        nhwc_band(nc, x, win, y, n, c0, nv, ho0, hbn, 1, 0);
+        nhwc_band(nc, x, y, n, c0, nv, ho0, hbn, 1, 0, partial);
     else if (sh->sw == 2)
-        nhwc_band(nc, x, win, y, n, c0, nv, ho0, hbn, 2, 0);
+        nhwc_band(nc, x, y, n, c0, nv, ho0, hbn, 2, 0, partial);
     else
-        nhwc_band(nc, x, win, y, n, c0, nv, ho0, hbn, sh->sw, 0);
+        nhwc_band(nc, x, y, n, c0, nv, ho0, hbn, sh->sw, 0, partial);
 }
 
 /* w == NULL: the filter set_filter packed, at ws. */
@@ -333,9 +320,8 @@ static void nhwc_forward(const i2w_dw_cfg *cfg, const float *x,
 #pragma omp parallel for num_threads(threads) schedule(static)
 #endif
     for (long t = 0; t < units; t++) {
-        /* the thread's packed filter and bias, then its window */
-        float *fp = areas + (size_t)i2w_x86_thread() *
-                                (cfg->filter_floats + cfg->win_floats);
+        /* the thread's packed filter and bias */
+        float *fp = areas + (size_t)i2w_x86_thread() * cfg->filter_floats;
         const int cblk = (int)(t % cfg->cblocks);
         const int band = (int)(t / cfg->cblocks % cfg->bands);
         const int n = (int)(t / cfg->cblocks / cfg->bands);
@@ -346,15 +332,14 @@ static void nhwc_forward(const i2w_dw_cfg *cfg, const float *x,
         nhwc_pack_bias(cfg, bias, bp, c0, nv);
         if (!packed)
             nhwc_pack(cfg, w, fp, c0, nv);
-        const nhwc_ctx nc = {.cfg = cfg,
-                             .vs = (size_t)cfg->cols * I2W_VL,
-                             .rs = (size_t)cfg->cols * nv * I2W_VL,
-                             .fp = packed ? packed + c0 : fp,
-                             .bp = bp,
-                             .ts = packed ? (size_t)cfg->cp
-                                          : (size_t)nv * I2W_VL,
-                             .c0 = c0};
-        nhwc_band_any(&nc, x, fp + cfg->filter_floats, y, n, c0, nv, ho0,
+        const nhwc_ctx nc = {
+            .cfg = cfg,
+            .fp = packed ? packed + c0 : fp,
+            .bp = bp,
+            .ts = packed ? (size_t)cfg->cp : (size_t)nv * I2W_VL,
+            .c0 = c0,
+            .last = i2w_vmask_first(sh->c - (cfg->cp - I2W_VL))};
+        nhwc_band_any(&nc, x, y, n, c0, nv, ho0,
                       min_int(cfg->hb, sh->ho - ho0));
     }
 }

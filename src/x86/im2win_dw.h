@@ -3,10 +3,10 @@
  * vectorize over the output channels of a group, so a depthwise layer
  * would fill one lane of a vector; this family puts other things in the
  * lanes:
- *   NHWC          channels: the window is a ring of the (R-1)*dh+1 input
- *                 rows one output row covers, each [channel vector]
- *                 [column][VL] for a block of channels, so moving to the
- *                 next output row copies only its sh new rows; the filter
+ *   NHWC          channels: x's rows are the window, read in place (a
+ *                 pixel's channels contiguous), the taps in the padding
+ *                 skipped (rows for a whole output row, columns for the
+ *                 pixels at either end, done one at a time); the filter
  *                 is repacked at execute into [R][S][C padded] vectors;
  *   NCHW, CHWN,   the flattened (output column, image) axis of one channel
  *   CHWN8         plane ("planar": an image column holds L = 1, N or 8
@@ -15,8 +15,8 @@
  *                 each, split by column phase modulo the stride so the
  *                 taps of a vector of outputs are one contiguous load;
  *                 filter taps are broadcast.
- * Windows hold the padding zeros, materialized there only, so the inner
- * loops run without a bound test.  f32_im2win_dw.c is compiled once per
+ * The planar windows hold the padding zeros, materialized there only, so
+ * the inner loops run without a bound test.  f32_im2win_dw.c is compiled once per
  * ISA; im2win_dw.c (ISA-neutral) plans and dispatches. */
 #ifndef I2W_X86_IM2WIN_DW_H
 #define I2W_X86_IM2WIN_DW_H
@@ -33,14 +33,13 @@ typedef struct {
     int blocks;  /* image blocks: planes of one channel */
     int hb;      /* output rows per band */
     int bands;   /* ceil(ho / hb) */
-    int rows;    /* window rows: of a full band (planar), of the ring
-                    (NHWC) */
-    int cols;    /* window columns (NHWC) or columns per phase (planar) */
+    int rows;    /* planar: window rows of a full band; NHWC: 0 */
+    int cols;    /* planar: window columns per phase; NHWC: 0 */
     int cp;      /* NHWC: channels rounded up to the vector width */
     int cb;      /* NHWC: channels per block, a multiple of the width */
     int cblocks; /* NHWC: ceil(cp / cb); planar: C */
     int threads; /* windows in the workspace */
-    size_t win_floats;    /* one thread's window */
+    size_t win_floats;    /* one thread's window (planar; NHWC: 0) */
     size_t filter_floats; /* NHWC: one thread's packed filter and bias,
                              before its window */
     size_t packed_floats; /* NHWC: the whole filter as [R*S][cp], packed
