@@ -33,7 +33,8 @@
  *
  * A work unit is a band of `nsub` blocks of `hb` output rows of one
  * image (NCHW, NHWC: group by group, block by block, the window of all
- * chunks, then panel after panel) or of `ng` images whose outputs share
+ * chunks, then panel after panel; NHWC with cfg->chunked: chunk after
+ * chunk, its window, then every panel) or of `ng` images whose outputs share
  * cache lines (CHWN, CHWN8: block by block, chunk after chunk, the
  * windows of all the images, then every panel on every image), for all
  * output channels or, when that gives too few units for the threads or
@@ -92,6 +93,12 @@ typedef struct {
      * input rows are the window ([column][channel], every tap in range),
      * so none is built (row_window is set too) */
     int in_place;
+    /* NHWC whose window of all the channels would hold fewer output rows
+     * than a unit wants (thousands of channels): the window holds one
+     * chunk's channels, for more rows, and each chunk's filter serves
+     * them all (a block runs chunk after chunk, every panel on each,
+     * the partial sums in y) */
+    int chunked;
     /* 1x1, unit stride, no padding: the pixels of a block's output rows
      * follow one another in the window (or x) and in the tile (or y), so
      * the rows are one row of tiles */

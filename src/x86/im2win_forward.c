@@ -284,13 +284,13 @@ static void tile_store_planar(const i2w_im2win_cfg *cfg, const float *tile,
 }
 
 /* NCHW, NHWC: filter panels [kp0, kp1) of group g for `rows` output rows
- * from ho0 of image n, the window of the group, starting at output row
- * ho_win, already built in win, or (cfg->in_place) win is image n of x
- * (ho_win 0). */
+ * from ho0 of image n, the chunks [c_lo, c_hi) of the group's channels,
+ * their window, starting at output row ho_win, already built in win, or
+ * (cfg->in_place) win is image n of x (ho_win 0). */
 static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
                        const float *packed, const float *bias, float *y,
                        float *tile, int n, int g, int ho_win, int ho0,
-                       int rows, int kp0, int kp1)
+                       int rows, int kp0, int kp1, int c_lo, int c_hi)
 {
     const i2w_shape *sh = &cfg->sh;
     const int nhwc = sh->layout == I2W_LAYOUT_NHWC;
@@ -303,11 +303,12 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
         i2w_im2win_uk_args args = {.ldc = nhwc ? sh->k : cfg->nr,
                                    .nk = panel_channels(cfg, kp),
                                    .bias = bias ? bias + kabs : NULL};
-        for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
+        for (int c0 = c_lo; c0 < c_hi; c0 += cfg->cb) {
             const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
             const float *chunk =
-                cfg->in_place ? win
-                              : win + i2w_im2win_chunk_offset(cfg, c0);
+                cfg->in_place || cfg->chunked
+                    ? win
+                    : win + i2w_im2win_chunk_offset(cfg, c0);
             chunk_args(cfg, cbn, &args);
             const float *b =
                 packed + i2w_im2win_packed_offset(cfg, g, kp, c0);
@@ -505,16 +506,30 @@ static void unit_rows(const i2w_im2win_cfg *cfg, const float *x,
             const int rows = ho_b - ho0 < cfg->hb ? ho_b - ho0 : cfg->hb;
             if (cfg->in_place) {
                 group_rows(cfg, xn, packed, bias, y, tile, n, 0, 0, ho0,
-                           rows, kp0, kp1);
+                           rows, kp0, kp1, 0, sh->cg);
+                continue;
+            }
+            if (cfg->chunked) { /* chunk after chunk, the window rebuilt */
+                for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
+                    const int c1 =
+                        sh->cg - c0 < cfg->cb ? sh->cg : c0 + cfg->cb;
+                    const i2w_im2win_span sp =
+                        block_span(cfg, ho0, ho0, rows, 0, &built);
+                    I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, c0, c1,
+                                                      &sp, win);
+                    group_rows(cfg, win, packed, bias, y, tile, n, g,
+                               sp.ho0, ho0, rows, kp0, kp1, c0, c1);
+                }
                 continue;
             }
             const i2w_im2win_span sp =
                 block_span(cfg, ho_a, ho0, rows, 1, &built);
-            I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, &sp, win);
+            I2W_IM2WIN_SYM(i2w_im2win_window)(cfg, xn, g, 0, sh->cg, &sp,
+                                              win);
             if (cfg->row_window)
                 prefetch_next(cfg, xn, 1, g, &sp, ho0, ho_b);
             group_rows(cfg, win, packed, bias, y, tile, n, g, sp.ho0, ho0,
-                       rows, kp0, kp1);
+                       rows, kp0, kp1, 0, sh->cg);
         }
     }
 }

@@ -25,11 +25,13 @@
 #define I2W_NV_MAX 2
 #endif
 
-/* NCHW, NHWC: build the rows sp names of the window of group g in win
- * (cfg->win_elems floats, every chunk); xn points at image n's element
+/* NCHW, NHWC: build the rows sp names of the window of group g, chunks
+ * [c_lo, c_hi) of its channels, in win (cfg->win_elems floats: every
+ * chunk, or with cfg->chunked the one); xn points at image n's element
  * (n,0,0,0). */
 I2W_HIDDEN void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
                                                   const float *xn, int g,
+                                                  int c_lo, int c_hi,
                                                   const i2w_im2win_span *sp,
                                                   float *win);
 

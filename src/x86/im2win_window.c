@@ -117,15 +117,17 @@ static void window_input_row(const i2w_im2win_cfg *cfg, const float *xc,
 }
 
 void I2W_IM2WIN_SYM(i2w_im2win_window)(const i2w_im2win_cfg *cfg,
-                                       const float *xn, int g,
-                                       const i2w_im2win_span *sp, float *win)
+                                       const float *xn, int g, int c_lo,
+                                       int c_hi, const i2w_im2win_span *sp,
+                                       float *win)
 {
     const i2w_shape *sh = &cfg->sh;
     const int slots = (int)i2w_im2win_window_rows(cfg, cfg->hb);
-    for (int c0 = 0; c0 < sh->cg; c0 += cfg->cb) {
+    for (int c0 = c_lo; c0 < c_hi; c0 += cfg->cb) {
         int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
         const float *xc = xn + (ptrdiff_t)(g * sh->cg + c0) * cfg->xs_c;
-        float *chunk = win + i2w_im2win_chunk_offset(cfg, c0);
+        float *chunk =
+            cfg->chunked ? win : win + i2w_im2win_chunk_offset(cfg, c0);
         if (cfg->row_window) {
             for (int i = sp->from; i < sp->to; i++)
                 window_input_row(cfg, xc, sp->ho0 * sh->sh - sh->ph + i, cbn,
