@@ -127,6 +127,14 @@ static int line_chunks(const i2w_shape *sh, size_t cb)
     return balanced(sh->cg, cb);
 }
 
+/* Output rows the busiest thread computes, a unit of `rows` rows of each
+ * of `others` images or parts, the units split evenly between the
+ * threads in order (a static schedule). */
+static size_t thread_rows(int ho, int rows, size_t others, int threads)
+{
+    return div_up(div_up(ho, rows) * others, threads) * (size_t)rows;
+}
+
 /* The work unit: images (ng), output rows (hb), parts of the panels. */
 static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
 {
@@ -191,6 +199,14 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
         hb = fit_window(cfg, hb_want);
     }
     cfg->hb = balanced(sh->ho, hb);
+    /* the same units go to the same threads every call (cfg->affine):
+     * fewer rows a block if that shares them out more evenly, where the
+     * rows give units enough (else the channels are split below) */
+    for (int h = cfg->hb - 1; cfg->affine && h >= (cfg->hb + 1) / 2; h--)
+        if (div_up(sh->ho, cfg->hb) * ngroups >= 2 * threads &&
+            thread_rows(sh->ho, h, ngroups, threads) <
+                thread_rows(sh->ho, cfg->hb, ngroups, threads))
+            cfg->hb = h;
     /* the tile of a CHWN/CHWN8 unit holds all its outputs: split the
      * channels until it fits in L2 */
     cfg->kparts = 1;
@@ -233,6 +249,13 @@ static void band_blocking(i2w_im2win_cfg *cfg, int threads)
     if (bands > blocks)
         bands = blocks;
     cfg->nsub = blocks / bands;
+    /* fewer blocks a band if that shares them out more evenly between
+     * threads that take the same units every call (cfg->affine) */
+    const size_t others = (size_t)div_up(sh->n, cfg->ng) * cfg->kparts;
+    for (int b = cfg->nsub - 1; cfg->affine && b >= 1; b--)
+        if (thread_rows(sh->ho, cfg->hb * b, others, threads) <
+            thread_rows(sh->ho, cfg->hb * cfg->nsub, others, threads))
+            cfg->nsub = b;
 }
 
 /* Input channels per reduction chunk: the filter chunk of a panel within
