@@ -21,10 +21,16 @@
  * NCHW takes more: a unit's tile goes to the channel planes of y at its
  * end, one run of the unit's pixels a plane, and longer runs store
  * faster (Intel host, 2048 against 128: conv7 NCHW 11.4 -> 9.5 ms, conv1
- * 6.1 -> 5.5 ms; 512-2048 all 3% faster in total).  NHWC was no faster
- * in total, CHWN (a unit of 8-16 images) slower. */
+ * 6.1 -> 5.5 ms; 512-2048 all 3% faster in total).  So does NHWC on the
+ * dynamic schedule (not cfg->affine), more since it reads the filter
+ * from L3 when the filter outgrows L2 (three alternating runs on the
+ * Intel host: batch-8 total 0.97x -> 1.00x oneDNN's, conv10 4.6-4.9 ->
+ * 4.5-4.6 ms; DeepLab's dilation-2 3x3 at batch 1 2.70-2.81 -> 2.48-2.57
+ * ms); CHWN (a unit of 8-16 images) was slower, and layers whose data
+ * stays cached (cfg->affine) want the units to share out evenly.  A
+ * chunked NHWC window (cfg->chunked) is sized for the smaller count. */
 #define I2W_IM2WIN_UNIT_PIXELS 128
-#define I2W_IM2WIN_UNIT_PIXELS_NCHW 1024
+#define I2W_IM2WIN_UNIT_PIXELS_LARGE 1024
 /* Most pixels per planar work unit (cfg->planar): a unit reuses nothing
  * across its panels, so its size only sets the count of units. */
 #define I2W_IM2WIN_PLANAR_PIXELS 256
@@ -153,11 +159,16 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
      * a window of input rows when it holds no more rows than R per output
      * row would (not when strided taps skip rows or dilation spreads a
      * few output rows' taps far) and its runs are not too short */
-    int hb = div_up(sh->layout == I2W_LAYOUT_NCHW ? I2W_IM2WIN_UNIT_PIXELS_NCHW
-                                                  : I2W_IM2WIN_UNIT_PIXELS,
+    const int large = sh->layout == I2W_LAYOUT_NCHW ||
+                      (sh->layout == I2W_LAYOUT_NHWC && !cfg->affine);
+    int hb = div_up(large ? I2W_IM2WIN_UNIT_PIXELS_LARGE
+                          : I2W_IM2WIN_UNIT_PIXELS,
                     (size_t)sh->wo * cfg->ng);
     if (hb > sh->ho)
         hb = sh->ho;
+    int hb_chunk = div_up(I2W_IM2WIN_UNIT_PIXELS, (size_t)sh->wo * cfg->ng);
+    if (hb_chunk > sh->ho)
+        hb_chunk = sh->ho;
     const size_t run = (size_t)(sh->dw == 1 ? sh->s : 1) * sh->cg;
     cfg->row_window = (sh->layout == I2W_LAYOUT_NHWC && sh->dw == 1) ||
                       run >= I2W_IM2WIN_MIN_ROW_RUN;
@@ -188,16 +199,16 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
      * row a unit, the whole 19 MiB filter read from L3 for 33 pixels;
      * chunks of 171 channels for 4 rows: 26.4-26.9 -> 22.1-22.4 ms on 2
      * threads, 51.3 -> 45.8 on one) */
-    if (sh->layout == I2W_LAYOUT_NHWC && hb < hb_want &&
+    if (sh->layout == I2W_LAYOUT_NHWC && hb < hb_chunk &&
         filter_chunk(cfg) < (size_t)sh->cg) {
         cfg->chunked = 1;
         size_t cb = filter_chunk(cfg);
         const size_t win_cb =
-            I2W_IM2WIN_WINDOW_BYTES / channel_bytes(cfg, hb_want);
+            I2W_IM2WIN_WINDOW_BYTES / channel_bytes(cfg, hb_chunk);
         if (cb > win_cb)
             cb = win_cb;
         cfg->cb = line_chunks(sh, cb);
-        hb = fit_window(cfg, hb_want);
+        hb = fit_window(cfg, hb_chunk);
     }
     cfg->hb = balanced(sh->ho, hb);
     /* the same units go to the same threads every call (cfg->affine):
