@@ -343,7 +343,11 @@ static void planar_blocking(i2w_im2win_cfg *cfg, int threads)
      * few pixels reads its part of the filter for them alone (ResNet-50's
      * 1024 -> 256 at 14, 2 MiB L2: 4 of its 7 panels in 512 KiB, units
      * of one panel, 0.385-0.394 ms; all 7 in 1 MiB, 0.339-0.354) */
+#ifdef _SC_LEVEL2_CACHE_SIZE /* a glibc extension */
     const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#else
+    const long l2 = 0;
+#endif
     const size_t budget =
         l2 > 2 * I2W_IM2WIN_WINDOW_BYTES ? (size_t)l2 / 2
                                          : I2W_IM2WIN_WINDOW_BYTES;
