@@ -31,6 +31,10 @@
 #define PL_TV 2
 #endif
 
+/* Vectors of positions per flat tile: accumulators, a filter broadcast
+ * and a load fit either ISA's registers. */
+#define FLAT_NV 8
+
 static int min_int(int a, int b) { return a < b ? a : b; }
 /* a / b rounded up, a >= 0, b > 0 */
 static int div_up(int a, int b) { return (a + b - 1) / b; }
@@ -388,10 +392,7 @@ static void planar_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
             const float *src = xr + (ptrdiff_t)(ph - sh->pw) * cfg->ncol;
             const size_t step = (size_t)sh->sw * cfg->ncol;
             memset(d, 0, (size_t)lo * L * sizeof *d);
-            if (L == 1) /* NCHW: a strided copy */
-                for (int col = lo; col < hi; col++)
-                    d[col] = src[col * step];
-            else if (L == 8 && nreal == 8) /* a CHWN8 block: 8 images */
+            if (L == 8 && nreal == 8) /* a CHWN8 block: 8 images */
                 for (int col = lo; col < hi; col++)
                     _mm256_storeu_ps(d + (size_t)col * 8,
                                      _mm256_loadu_ps(src + col * step));
@@ -539,10 +540,244 @@ static void planar_forward(const i2w_dw_cfg *cfg, const float *x,
     }
 }
 
+/* ------------------------------------------------------------- flat */
+
+/* The flat window (cfg->flat, im2win_dw.h) of output rows [ho0, ho0 +
+ * hbn) of the plane xp, its planes of pr rows, and the floats a vector
+ * reads past them zeroed (their positions' outputs are dropped, but must
+ * not be NaN or denormal). */
+static void flat_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
+                        int ho0, int pr)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int P = cfg->cols, sw = sh->sw;
+    const int groups = sh->sh == 1 ? 1 : sh->r;
+    /* the planes in order: a row's last vector may run into the next */
+    for (int g = 0; g < groups; g++) {
+        for (int ph = 0; ph < sw; ph++) {
+            /* columns [lo, hc) read x's columns j*sw + ph - pw (divisions
+             * here, not per row: they cost as much as a small plane's
+             * FMAs) */
+            const int first = sh->pw - ph, end = sh->w + sh->pw - ph;
+            const int lo = min_int(P, first <= 0 ? 0
+                                      : sw == 1   ? first
+                                                  : div_up(first, sw));
+            const int hc = end <= lo * sw
+                               ? lo
+                               : min_int(P, sw == 1 ? end : div_up(end, sw));
+            for (int j = 0; j < pr; j++) {
+                float *d = win + ((size_t)(g * sw + ph) * pr + j) * P;
+                const int hi = ho0 * sh->sh - sh->ph +
+                               (sh->sh == 1 ? j : j * sh->sh + g * sh->dh);
+                if (hi < 0 || hi >= sh->h) {
+                    for (int j0 = 0; j0 < P; j0 += I2W_VL)
+                        i2w_vstore(d + j0, i2w_vzero());
+                    continue;
+                }
+                if (sw == 1) {
+                    /* whole vectors, the padding from masked loads: a
+                     * vector may run into the next row, written after
+                     * it, or into the zeros past the planes */
+                    const float *xr = xp + (size_t)hi * sh->w - sh->pw;
+                    for (int j0 = 0; j0 < P; j0 += I2W_VL)
+                        i2w_vstore(d + j0,
+                                   i2w_vload_m(xr + j0, i2w_vmask_range(
+                                                            j0 - sh->pw, 1,
+                                                            sh->w)));
+                    continue;
+                }
+                const float *src =
+                    xp + (size_t)hi * sh->w + lo * sw + ph - sh->pw;
+                i2w_zero_floats(d, lo);
+                if (sw == 2)
+                    i2w_copy_even_floats(d + lo, src, hc - lo);
+                else
+                    for (int col = 0; col < hc - lo; col++)
+                        d[lo + col] = src[col * sw];
+                i2w_zero_floats(d + hc, P - hc);
+            }
+        }
+    }
+    i2w_zero_floats(win + (size_t)groups * sw * pr * P,
+                    I2W_VL + (sh->s - 1) * sh->dw / sw);
+}
+
+/* What the tiles of one flat band share. */
+typedef struct {
+    const i2w_dw_cfg *cfg;
+    const float *w; /* the channel's filter, taps wt floats apart */
+    size_t wt;
+    float bias;
+    size_t plane;   /* floats of a window plane */
+} flat_ctx;
+
+/* nv vectors of positions of the band: win and out at the first. */
+I2W_INLINE void flat_tile(const flat_ctx *fc, const float *win, float *out,
+                          int nv)
+{
+    const i2w_shape *sh = &fc->cfg->sh;
+    const int P = fc->cfg->cols;
+    i2w_vec acc[FLAT_NV];
+    I2W_UNROLL
+    for (int v = 0; v < FLAT_NV; v++)
+        acc[v] = i2w_vbcast(&fc->bias);
+    for (int r = 0; r < sh->r; r++) {
+        /* tap row r: rows r*dh further in the shared rows, or its group */
+        const size_t row = sh->sh == 1 ? (size_t)r * sh->dh * P
+                                       : (size_t)r * sh->sw * fc->plane;
+        /* tap column s*dw: phase ph, shift columns (no division in the
+         * loop: it cost as much as the FMAs of a 7x7 plane) */
+        for (int s = 0, ph = 0, shift = 0; s < sh->s; s++) {
+            const float *p = win + row + (size_t)ph * fc->plane + shift;
+            const i2w_vec f =
+                i2w_vbcast(fc->w + (size_t)(r * sh->s + s) * fc->wt);
+            I2W_UNROLL
+            for (int v = 0; v < FLAT_NV; v++)
+                if (v < nv)
+                    acc[v] = i2w_vfma(i2w_vload(p + v * I2W_VL), f, acc[v]);
+            for (ph += sh->dw; ph >= sh->sw; ph -= sh->sw)
+                shift++;
+        }
+    }
+    I2W_UNROLL
+    for (int v = 0; v < FLAT_NV; v++)
+        if (v < nv)
+            i2w_vstore(out + v * I2W_VL, acc[v]);
+}
+
+/* A unit of the flat bands: plane (image b, channel c) = b*C + c, whose
+ * first float is plane * (its size) in x and in y, and its output rows
+ * [ho0, ho0 + hbn), pr rows a window plane. */
+typedef struct {
+    long plane;
+    int c, ho0, hbn, pr;
+} flat_unit;
+
+static void flat_unit_rows(const i2w_dw_cfg *cfg, flat_unit *u)
+{
+    u->hbn = min_int(cfg->hb, cfg->sh.ho - u->ho0);
+    u->pr = u->hbn + cfg->rows - cfg->hb;
+}
+
+/* Unit t: plane t / bands, band t % bands. */
+static flat_unit flat_unit_at(const i2w_dw_cfg *cfg, long t)
+{
+    flat_unit u;
+    u.plane = t / cfg->bands;
+    u.c = (int)(u.plane % cfg->sh.c);
+    u.ho0 = (int)(t % cfg->bands) * cfg->hb;
+    flat_unit_rows(cfg, &u);
+    return u;
+}
+
+/* The unit after u, without a division: a unit of a 7x7 plane is a few
+ * dozen FMAs, and the divisions of flat_unit_at took longer. */
+static flat_unit flat_unit_next(const i2w_dw_cfg *cfg, flat_unit u)
+{
+    u.ho0 += cfg->hb;
+    if (u.ho0 >= cfg->sh.ho) {
+        u.ho0 = 0;
+        u.plane++;
+        if (++u.c == cfg->sh.c)
+            u.c = 0;
+    }
+    flat_unit_rows(cfg, &u);
+    return u;
+}
+
+/* u's positions, in tiles, from its window into the run out. */
+static void flat_unit_compute(const i2w_dw_cfg *cfg, const float *w,
+                              const float *bias, const flat_unit *u,
+                              const float *win, float *out)
+{
+    const i2w_shape *sh = &cfg->sh;
+    /* NCHW filters are [C][R][S], CHWN ones [R][S][C] */
+    const int nchw = sh->layout == I2W_LAYOUT_NCHW;
+    const flat_ctx fc = {
+        .cfg = cfg,
+        .w = w + (size_t)u->c * (nchw ? (size_t)sh->r * sh->s : 1),
+        .wt = nchw ? 1 : (size_t)sh->k,
+        .bias = bias ? bias[u->c] : 0.0f,
+        .plane = (size_t)u->pr * cfg->cols,
+    };
+    const int n = u->hbn * cfg->cols;
+    for (int q0 = 0; q0 < n; q0 += FLAT_NV * I2W_VL) {
+        const int nv = min_int(FLAT_NV, div_up(n - q0, I2W_VL));
+        if (nv == FLAT_NV)
+            flat_tile(&fc, win + q0, out + q0, FLAT_NV);
+        else
+            flat_tile(&fc, win + q0, out + q0, nv);
+    }
+}
+
+/* u's outputs from the run out to y, wo of each row of cols. */
+static void flat_unit_store(const i2w_dw_cfg *cfg, const flat_unit *u,
+                            const float *out, float *y)
+{
+    const i2w_shape *sh = &cfg->sh;
+    float *yb = y + u->plane * sh->ho * sh->wo + (size_t)u->ho0 * sh->wo;
+    for (int i = 0; i < u->hbn; i++)
+        i2w_copy_floats(yb + (size_t)i * sh->wo, out + (size_t)i * cfg->cols,
+                        sh->wo);
+}
+
+/* Each thread runs its units in a pipeline over two windows and two
+ * runs: the window of the next unit is built, and the outputs of the
+ * previous one stored, around the current one's tiles, so that no load
+ * reads what a store just wrote. */
+static void flat_forward(const i2w_dw_cfg *cfg, const float *x,
+                         const float *w, const float *bias, float *y,
+                         float *wins, int threads)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const long units = (long)cfg->blocks * sh->c * cfg->bands;
+    const size_t xc = (size_t)sh->h * sh->w;
+    (void)threads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+#endif
+    {
+        float *buf[2];
+        buf[0] = wins + (size_t)i2w_x86_thread() * cfg->win_floats;
+        buf[1] = buf[0] + cfg->win_floats / 2;
+        long built = -1, pending = -1; /* units */
+        flat_unit cur = {0}, next = {0}, prev = {0};
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (long t = 0; t < units; t++) {
+            float *win = buf[t & 1];
+            if (built != t) { /* the first of the thread's units */
+                cur = flat_unit_at(cfg, t);
+                flat_window(cfg, x + cur.plane * xc, win, cur.ho0, cur.pr);
+            } else {
+                cur = next;
+            }
+            if (t + 1 < units) {
+                next = flat_unit_next(cfg, cur);
+                flat_window(cfg, x + next.plane * xc, buf[(t + 1) & 1],
+                            next.ho0, next.pr);
+                built = t + 1;
+            }
+            flat_unit_compute(cfg, w, bias, &cur, win, win + cfg->stage_off);
+            if (pending >= 0)
+                flat_unit_store(cfg, &prev,
+                                buf[pending & 1] + cfg->stage_off, y);
+            prev = cur;
+            pending = t;
+        }
+        if (pending >= 0)
+            flat_unit_store(cfg, &prev, buf[pending & 1] + cfg->stage_off,
+                            y);
+    }
+}
+
 void DW_FORWARD(const i2w_dw_cfg *cfg, const float *x, const float *w,
                 const float *bias, float *y, float *ws, int threads)
 {
-    if (cfg->planar)
+    if (cfg->flat)
+        flat_forward(cfg, x, w, bias, y, ws, threads);
+    else if (cfg->planar)
         planar_forward(cfg, x, w, bias, y, ws, threads);
     else
         nhwc_forward(cfg, x, w, bias, y, ws, threads);

@@ -7,6 +7,10 @@
  * input rows between them are copied once; a multiple of the planar
  * kernel's register block (8 rows on AVX-512). */
 #define I2W_DW_BAND_ROWS 8
+/* Floats of a flat band's window and outputs, at most: the band stays
+ * in L1, and a band longer than the 8 rows of the other windows copies
+ * the R - 1 rows it shares with the next band fewer times. */
+#define I2W_DW_FLAT_FLOATS 4096
 /* NHWC channel vectors per block, at most: x is read in place, a block's
  * vectors of a pixel side by side, so wide blocks read whole lines of
  * x's pixels (MobileNetV2 at batch 1, 2 threads: 2 vectors against all
@@ -35,10 +39,64 @@ static void set_bands(i2w_dw_cfg *cfg, int bands)
     cfg->bands = div_up(cfg->sh.ho, cfg->hb);
 }
 
+/* The flat bands (cfg->flat): as many output rows as keep the window and
+ * the outputs' run within I2W_DW_FLAT_FLOATS, but enough bands for the
+ * threads' static shares of (image, channel, band) units. */
+static void flat_blocking(i2w_dw_cfg *cfg, int vl)
+{
+    const i2w_shape *sh = &cfg->sh;
+    const int shift = (sh->s - 1) * sh->dw / sh->sw;
+    const int groups = sh->sh == 1 ? 1 : sh->r;
+    const int shared = sh->sh == 1 ? (sh->r - 1) * sh->dh : 0;
+    cfg->lanes = cfg->ncol = 1;
+    cfg->blocks = sh->nb;
+    cfg->cblocks = sh->c;
+    cfg->cols = sh->wo + shift;
+    /* floats a band takes: per output row, and besides */
+    const long per_row = (long)(groups * sh->sw + 1) * cfg->cols;
+    const long fixed = (long)shared * sh->sw * cfg->cols + 2 * vl + shift;
+    long hb = (I2W_DW_FLAT_FLOATS - fixed) / per_row;
+    if (hb < 1)
+        hb = 1;
+    long bands = (sh->ho + hb - 1) / hb;
+    const long want = (long)I2W_DW_UNITS_PER_THREAD * cfg->threads;
+    const long others = (long)cfg->blocks * sh->c;
+    if (bands * others < want)
+        bands = (want + others - 1) / others;
+    set_bands(cfg, bands < sh->ho ? (int)bands : sh->ho);
+    cfg->rows = cfg->hb + shared;
+    /* past the planes, a vector's reach beyond the last position */
+    cfg->stage_off = line_floats((size_t)groups * sh->sw * cfg->rows *
+                                     cfg->cols +
+                                 vl + shift);
+    /* two windows and runs: flat_forward's pipeline */
+    cfg->win_floats =
+        2 * (cfg->stage_off +
+             line_floats((size_t)div_up(cfg->hb * cfg->cols, vl) * vl));
+    cfg->filter_floats = cfg->packed_floats = 0;
+}
+
 static void plan_blocking(i2w_dw_cfg *cfg, int vl)
 {
     const i2w_shape *sh = &cfg->sh;
     cfg->planar = sh->layout != I2W_LAYOUT_NHWC;
+    /* flat where the rows of vectors would waste lanes, or are a few
+     * vectors long (a window row each, and a tile of them, cost more
+     * than their FMAs), or have strided columns: MobileNetV2 at batch 1,
+     * 7x7 planes 0.072 -> 0.049-0.055 ms, 14x14 0.047-0.061 -> 0.031,
+     * 56x56 0.149 -> 0.136, stride 2 0.445 -> 0.25; 112-wide rows fill
+     * whole vectors and keep the rows' windows (flat: 5% slower) */
+    const int row_floats = div_up(sh->wo, vl) * vl;
+    cfg->flat = cfg->planar &&
+                (sh->layout == I2W_LAYOUT_NCHW ||
+                 (sh->layout == I2W_LAYOUT_CHWN && sh->n == 1)) &&
+                (sh->sw > 1 || sh->wo < 4 * vl ||
+                 sh->wo + (sh->s - 1) * sh->dw < row_floats);
+    cfg->stage_off = 0;
+    if (cfg->flat) {
+        flat_blocking(cfg, vl);
+        return;
+    }
     if (cfg->planar) {
         set_bands(cfg, div_up(sh->ho, I2W_DW_BAND_ROWS));
         cfg->rows = (cfg->hb - 1) * sh->sh + (sh->r - 1) * sh->dh + 1;

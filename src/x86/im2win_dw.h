@@ -14,7 +14,11 @@
  *                 [input row][phase][column][L], the rows they cover once
  *                 each, split by column phase modulo the stride so the
  *                 taps of a vector of outputs are one contiguous load;
- *                 filter taps are broadcast.
+ *                 filter taps are broadcast; where a column is one float
+ *                 (NCHW, or CHWN of one image) the band is computed
+ *                 "flat" instead: its output rows one run of positions
+ *                 over a window of planes (below), so short rows share
+ *                 vectors.
  * The planar windows hold the padding zeros, materialized there only, so
  * the inner loops run without a bound test.  f32_im2win_dw.c is compiled once per
  * ISA; im2win_dw.c (ISA-neutral) plans and dispatches. */
@@ -26,6 +30,15 @@
 typedef struct {
     i2w_shape sh;
     int planar;  /* lanes along (output column, image) of a plane */
+    /* planar, one float per image column: output (i, wo) of a band is
+     * position i*cols + wo of one run, and its tap (r, s) reads the
+     * window at that position plus a fixed offset; the window holds
+     * planes [row group][column phase][rows][cols], the row groups one
+     * (unit row stride: the band's input rows, each once) or R (row
+     * group r: the input rows of tap row r for the band's output rows),
+     * column j of phase p the padded input column j*sw + p */
+    int flat;
+    size_t stage_off; /* flat: the outputs' run, after the window */
     int lanes;   /* planar: floats per image column in the window (L) */
     int ncol;    /* planar: floats per image column in x and y: L, or N for
                     a CHWN batch wider than a vector, cut into blocks of L
@@ -33,13 +46,16 @@ typedef struct {
     int blocks;  /* image blocks: planes of one channel */
     int hb;      /* output rows per band */
     int bands;   /* ceil(ho / hb) */
-    int rows;    /* planar: window rows of a full band; NHWC: 0 */
+    int rows;    /* planar: window rows of a full band (flat: a plane's);
+                    NHWC: 0 */
     int cols;    /* planar: window columns per phase; NHWC: 0 */
     int cp;      /* NHWC: channels rounded up to the vector width */
     int cb;      /* NHWC: channels per block, a multiple of the width */
     int cblocks; /* NHWC: ceil(cp / cb); planar: C */
     int threads; /* windows in the workspace */
-    size_t win_floats;    /* one thread's window (planar; NHWC: 0) */
+    size_t win_floats;    /* one thread's window (planar; flat: two
+                             windows, each with its outputs' run; NHWC:
+                             0) */
     size_t filter_floats; /* NHWC: one thread's packed filter and bias,
                              before its window */
     size_t packed_floats; /* NHWC: the whole filter as [R*S][cp], packed
