@@ -551,7 +551,7 @@ static void flat_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
 {
     const i2w_shape *sh = &cfg->sh;
     const int P = cfg->cols, sw = sh->sw;
-    const int groups = sh->sh == 1 ? 1 : sh->r;
+    const int groups = sh->sh;
     /* the planes in order: a row's last vector may run into the next */
     for (int g = 0; g < groups; g++) {
         for (int ph = 0; ph < sw; ph++) {
@@ -567,8 +567,7 @@ static void flat_window(const i2w_dw_cfg *cfg, const float *xp, float *win,
                                : min_int(P, sw == 1 ? end : div_up(end, sw));
             for (int j = 0; j < pr; j++) {
                 float *d = win + ((size_t)(g * sw + ph) * pr + j) * P;
-                const int hi = ho0 * sh->sh - sh->ph +
-                               (sh->sh == 1 ? j : j * sh->sh + g * sh->dh);
+                const int hi = (ho0 + j) * sh->sh + g - sh->ph;
                 if (hi < 0 || hi >= sh->h) {
                     for (int j0 = 0; j0 < P; j0 += I2W_VL)
                         i2w_vstore(d + j0, i2w_vzero());
@@ -621,12 +620,14 @@ I2W_INLINE void flat_tile(const flat_ctx *fc, const float *win, float *out,
     I2W_UNROLL
     for (int v = 0; v < FLAT_NV; v++)
         acc[v] = i2w_vbcast(&fc->bias);
-    for (int r = 0; r < sh->r; r++) {
-        /* tap row r: rows r*dh further in the shared rows, or its group */
-        const size_t row = sh->sh == 1 ? (size_t)r * sh->dh * P
-                                       : (size_t)r * sh->sw * fc->plane;
-        /* tap column s*dw: phase ph, shift columns (no division in the
-         * loop: it cost as much as the FMAs of a 7x7 plane) */
+    /* tap row r*dh: row phase g, rows further down; tap column s*dw:
+     * column phase ph, shift columns (no division in the loops: it cost
+     * as much as the FMAs of a 7x7 plane) */
+    for (int r = 0, g = 0, down = 0; r < sh->r; r++) {
+        const size_t row =
+            (size_t)g * sh->sw * fc->plane + (size_t)down * P;
+        for (g += sh->dh; g >= sh->sh; g -= sh->sh)
+            down++;
         for (int s = 0, ph = 0, shift = 0; s < sh->s; s++) {
             const float *p = win + row + (size_t)ph * fc->plane + shift;
             const i2w_vec f =

@@ -46,15 +46,16 @@ static void flat_blocking(i2w_dw_cfg *cfg, int vl)
 {
     const i2w_shape *sh = &cfg->sh;
     const int shift = (sh->s - 1) * sh->dw / sh->sw;
-    const int groups = sh->sh == 1 ? 1 : sh->r;
-    const int shared = sh->sh == 1 ? (sh->r - 1) * sh->dh : 0;
+    const int groups = sh->sh;
+    const int shared = (sh->r - 1) * sh->dh / sh->sh;
     cfg->lanes = cfg->ncol = 1;
     cfg->blocks = sh->nb;
     cfg->cblocks = sh->c;
     cfg->cols = sh->wo + shift;
     /* floats a band takes: per output row, and besides */
     const long per_row = (long)(groups * sh->sw + 1) * cfg->cols;
-    const long fixed = (long)shared * sh->sw * cfg->cols + 2 * vl + shift;
+    const long fixed =
+        (long)groups * sh->sw * shared * cfg->cols + 2 * vl + shift;
     long hb = (I2W_DW_FLAT_FLOATS - fixed) / per_row;
     if (hb < 1)
         hb = 1;

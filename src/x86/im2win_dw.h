@@ -33,10 +33,10 @@ typedef struct {
     /* planar, one float per image column: output (i, wo) of a band is
      * position i*cols + wo of one run, and its tap (r, s) reads the
      * window at that position plus a fixed offset; the window holds
-     * planes [row group][column phase][rows][cols], the row groups one
-     * (unit row stride: the band's input rows, each once) or R (row
-     * group r: the input rows of tap row r for the band's output rows),
-     * column j of phase p the padded input column j*sw + p */
+     * planes [row phase][column phase][rows][cols], row j of row phase
+     * g the padded input row (ho0 + j)*sh + g, column j of column phase
+     * p the padded input column j*sw + p: each input row the band reads
+     * once */
     int flat;
     size_t stage_off; /* flat: the outputs' run, after the window */
     int lanes;   /* planar: floats per image column in the window (L) */
