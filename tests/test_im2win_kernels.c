@@ -141,6 +141,11 @@ static const int fixed[][14] = {
     {2, 16, 7, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 8},    /* 8 groups 2 -> 2 */
     {1, 32, 11, 12, 32, 3, 3, 2, 2, 1, 1, 1, 1, 8},  /* 8 groups 4 -> 4 */
     {3, 64, 9, 9, 64, 3, 3, 1, 1, 2, 2, 2, 2, 16},   /* 16 groups 4 -> 4 */
+    /* NHWC images of few pixels reading a filter of over 2 MiB: units of
+     * parts of the panels that fit half an L2 (of up to 4 MiB), part by
+     * part; read in place, and with padding (a window) */
+    {3, 288, 5, 5, 272, 3, 3, 1, 1, 0, 0, 1, 1, 1},
+    {5, 256, 6, 6, 240, 3, 3, 1, 1, 1, 1, 1, 1, 1},
 };
 
 static i2w_conv_desc desc_of(const int *f, i2w_layout l)

@@ -84,6 +84,9 @@ typedef struct {
     int nsub;   /* blocks of hb rows per work unit (a band of rows) */
     int ng;     /* images per work unit (last may be less) */
     int kparts; /* work units splitting a group's panels */
+    /* units run part by part of the panels (all the images' units of
+     * part 0 first), not image by image: see part_blocking */
+    int part_major;
     int wp;     /* window columns: (wo-1)*sw + (s-1)*dw + 1 */
     /* the window holds input rows, a pixel's reduction is R runs of S*cb
      * floats and the filter is packed in taps (r, s) order; else it holds

@@ -546,10 +546,13 @@ static void run_unit(const i2w_im2win_cfg *cfg, const float *x,
                                                win, tile, u);
         return;
     }
-    /* unit = (band of rows, image group, part of the panels) */
+    /* unit = (band of rows, image group, part of the panels), the part
+     * fastest or (cfg->part_major) slowest */
     const int band = cfg->hb * cfg->nsub;
     const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;
-    const int kq = u % cfg->kparts, v = u / cfg->kparts;
+    const int per_part = (sh->ho + band - 1) / band * ngroups;
+    const int kq = cfg->part_major ? u / per_part : u % cfg->kparts;
+    const int v = cfg->part_major ? u % per_part : u / cfg->kparts;
     const int ho_a = v / ngroups * band, n0 = v % ngroups * cfg->ng;
     const int ho_b = sh->ho - ho_a < band ? sh->ho : ho_a + band;
     const int kp0 = kq * cfg->nkp / cfg->kparts,
