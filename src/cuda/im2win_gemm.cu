@@ -20,9 +20,12 @@
  * to a second kernel whose blocks share their reduction steps evenly
  * (stream-K, Osama et al., PPoPP 2023): each of one wave of blocks takes
  * an equal run of the (tile, step) sequence, so a tile may be cut between
- * consecutive blocks.  A block writes the cut tiles' partial sums to the
- * workspace, and a third kernel adds them in block order, so the result
- * is deterministic and no block ever waits for another. */
+ * consecutive blocks.  A block writes the later pieces of the tiles it
+ * cuts to the workspace and flags them; the block that computes a tile's
+ * first piece, the last of its run, adds them to it in block order (so
+ * the result is deterministic), waiting for their flags a bounded time;
+ * a third kernel adds the pieces of the tiles whose wait ran out (other
+ * kernels held the multiprocessors their blocks wanted). */
 #include <limits.h>
 
 #include "cuda/plugin.h"
@@ -46,6 +49,13 @@
  * 2% slower; 0.0 made conv9 NCHW 7% slower (0.685 -> 0.732 ms). */
 #ifndef SK_MIN_GAIN
 #define SK_MIN_GAIN 0.10
+#endif
+
+/* Clocks the block with a tile's first piece waits for the other
+ * pieces: they end when their blocks' runs end or start, about when its
+ * own does, unless those blocks are not resident. */
+#ifndef SK_JOIN_CLOCKS
+#define SK_JOIN_CLOCKS (1 << 18)
 #endif
 
 /* Output pixel -> (n, ho, wo) of the chunk.  Pixels run with the window's
@@ -136,6 +146,33 @@ partial_at(const i2w_cuda_gemm_args &p, int c, int tid)
     return p.partial + (size_t)(c - 1) * 64 * T + tid;
 }
 
+static __device__ __forceinline__ void zero_tile(float (&acc)[8][8])
+{
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+            acc[i][j] = 0.0f;
+}
+
+/* The partial sums of stream-K blocks lo .. hi (later pieces of one
+ * tile) added to acc in block order; read from L2, as the pieces may
+ * have been stored by other blocks of the running kernel. */
+template <int T>
+static __device__ __forceinline__ void
+add_pieces(const i2w_cuda_gemm_args &p, float (&acc)[8][8], int lo, int hi,
+           int tid)
+{
+    for (int b = lo; b <= hi; b++) {
+        const float *part = partial_at<T>(p, b, tid);
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+                acc[i][j] += __ldcg(part + (i * 8 + j) * T);
+    }
+}
+
 /* How a block loads its B tile: along pixels (the window's pixels are
  * its fastest dimension: NCHW, CHWN, CHWN8) or along the reduction (NHWC,
  * whose channels are fastest), one float at a time or four (16 bytes) at
@@ -143,18 +180,20 @@ partial_at(const i2w_cuda_gemm_args &p, int c, int tid)
  * vector_loads in im2win_plan.cu). */
 enum { LOAD_PIX, LOAD_PIX4, LOAD_RED, LOAD_RED4 };
 
-/* What write_tile stores: the outputs (acc plus bias), the first piece
- * of a tile cut between stream-K blocks (acc alone), or the sum of the
- * rest added to that piece (y + acc + bias). */
-enum { WRITE_OUT, WRITE_PIECE, WRITE_ADD };
+/* What tile_io does: store the outputs (acc plus bias), store the first
+ * piece of a tile cut between stream-K blocks (acc alone), or load that
+ * piece back into acc (the fixup then adds the later pieces to it, in
+ * the order the joining block does). */
+enum { WRITE_OUT, WRITE_PIECE, READ_PIECE };
 
-/* The 8x8 outputs of thread tid of the tile at (g, m0, p0) to y, as MODE
- * says: acc[i][j] is channel m0 + (i/4)*BM/2 + ty*4 + i%4, at pixel
- * p0 + (j/4)*BN/2 + tx*4 + j%4, or with pixels tx + 16*(j%4) in place of
- * tx*4 + j%4 for LOAD_PIX (whose columns are permuted: see the kernel). */
+/* The 8x8 outputs of thread tid of the tile at (g, m0, p0) between acc
+ * and y, as MODE says: acc[i][j] is channel m0 + (i/4)*BM/2 + ty*4 + i%4,
+ * at pixel p0 + (j/4)*BN/2 + tx*4 + j%4, or with pixels tx + 16*(j%4) in
+ * place of tx*4 + j%4 for LOAD_PIX (whose columns are permuted: see the
+ * kernel). */
 template <int BM, int LOAD, int MODE = WRITE_OUT>
 static __device__ __forceinline__ void
-write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
+tile_io(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
 {
     constexpr bool RED_MAJOR = LOAD == LOAD_RED || LOAD == LOAD_RED4;
     constexpr bool PERMUTED = LOAD == LOAD_PIX;
@@ -165,25 +204,40 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
         if (m >= p.kg)
             return -1;
         int k = q.g * p.kg + m;
-        *b = MODE != WRITE_PIECE && p.bias ? p.bias[k] : 0.0f;
+        *b = MODE == WRITE_OUT && p.bias ? p.bias[k] : 0.0f;
         return k;
     };
     auto output_at = [&](unsigned pix) {
         pixel o = decompose(p, pix);
         return p.y + i2w_cuda_offset(p.y_st, o.n, 0, o.ho, o.wo);
     };
-    /* an output, the piece in y added only in WRITE_ADD: adding a zero
-     * instead would cost whole tiles an add per output (the compiler may
-     * not drop a + 0.0f, which turns -0.0f into +0.0f) */
-    auto out = [](float a, float y0, float b) {
-        return MODE == WRITE_ADD ? a + y0 + b : a + b;
+    /* one output: the piece alone has no bias (adding a zero instead
+     * would cost whole tiles an add per output: the compiler may not
+     * drop a + 0.0f, which turns -0.0f into +0.0f) */
+    auto io = [](float &a, float *d, float b) {
+        if (MODE == READ_PIECE)
+            a = *d;
+        else
+            *d = MODE == WRITE_OUT ? a + b : a;
+    };
+    auto io4 = [](float &a0, float &a1, float &a2, float &a3, float4 *d,
+                  float4 b) {
+        if (MODE == READ_PIECE) {
+            const float4 v = *d;
+            a0 = v.x;
+            a1 = v.y;
+            a2 = v.z;
+            a3 = v.w;
+        } else {
+            *d = make_float4(a0 + b.x, a1 + b.y, a2 + b.z, a3 + b.w);
+        }
     };
     const long long k_step = p.y_st.c;
     /* The first piece of a cut tile goes out one float at a time: a
      * 16-byte store of accumulators would want them in four consecutive
      * registers (see partial_at). */
     if (LOAD == LOAD_PIX4 && MODE != WRITE_PIECE) {
-        /* 4 consecutive pixels of one channel per 16-byte store: the
+        /* 4 consecutive pixels of one channel per 16-byte access: the
          * pixel groups never straddle an image group (see vector_loads) */
 #pragma unroll
         for (int h = 0; h < 2; h++) {
@@ -197,20 +251,15 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
                 int k = channel(i, &b);
                 if (k < 0)
                     continue;
-                float4 *d = (float4 *)(y + k * k_step);
-                const float4 y0 = MODE == WRITE_ADD
-                                      ? *d
-                                      : make_float4(0.f, 0.f, 0.f, 0.f);
-                *d = make_float4(out(acc[i][h * 4], y0.x, b),
-                                 out(acc[i][h * 4 + 1], y0.y, b),
-                                 out(acc[i][h * 4 + 2], y0.z, b),
-                                 out(acc[i][h * 4 + 3], y0.w, b));
+                io4(acc[i][h * 4], acc[i][h * 4 + 1], acc[i][h * 4 + 2],
+                    acc[i][h * 4 + 3], (float4 *)(y + k * k_step),
+                    make_float4(b, b, b, b));
             }
         }
         return;
     }
     /* NHWC output keeps channels fastest: a thread's 4 consecutive
-     * channels of a pixel go out as one 16-byte store when aligned */
+     * channels of a pixel go as one 16-byte access when aligned */
     const bool vec = RED_MAJOR && p.y_st.c == 1 && p.kg % 4 == 0 &&
                      ((size_t)p.y & 15) == 0 && ((size_t)p.bias & 15) == 0 &&
                      MODE != WRITE_PIECE;
@@ -229,16 +278,11 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
                 if (m >= p.kg)
                     continue;
                 int k = q.g * p.kg + m;
-                float4 b = p.bias ? *(const float4 *)(p.bias + k)
-                                  : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-                float4 *d = (float4 *)(y + k);
-                const float4 y0 = MODE == WRITE_ADD
-                                      ? *d
-                                      : make_float4(0.f, 0.f, 0.f, 0.f);
-                *d = make_float4(out(acc[h * 4][j], y0.x, b.x),
-                                 out(acc[h * 4 + 1][j], y0.y, b.y),
-                                 out(acc[h * 4 + 2][j], y0.z, b.z),
-                                 out(acc[h * 4 + 3][j], y0.w, b.w));
+                float4 b = MODE == WRITE_OUT && p.bias
+                               ? *(const float4 *)(p.bias + k)
+                               : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+                io4(acc[h * 4][j], acc[h * 4 + 1][j], acc[h * 4 + 2][j],
+                    acc[h * 4 + 3][j], (float4 *)(y + k), b);
             }
             continue;
         }
@@ -247,8 +291,7 @@ write_tile(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
             float b;
             int k = channel(i, &b);
             if (k >= 0)
-                y[k * k_step] = out(
-                    acc[i][j], MODE == WRITE_ADD ? y[k * k_step] : 0.0f, b);
+                io(acc[i][j], y + k * k_step, b);
         }
     }
 }
@@ -290,13 +333,17 @@ enum {
  * search found with fewer collisions measured slower (conv8 NCHW 5.00 ->
  * 5.12 ms at 84 instead of 100, conv4 CHWN 11.98 -> 12.09 ms at 158
  * instead of 206), so fewer is not always faster below ~200.  The
- * stream-K kernels take the best of the 32 that does not spill: they had
+ * stream-K kernels took the best of the 32 that does not spill: they had
  * 250-330 in every order while their 16-byte stores of accumulators tied
- * registers together (see partial_at), 74-140 now.  The 128-channel
+ * registers together (see partial_at), 74-140 after.  The join of cut
+ * tiles (see join) moved them to 83-590 in the same orders (the
+ * 128-channel 16-byte pixel-major one to 321, the 16-deep one to 590);
+ * this table is the one measured with the join, src/cuda/TUNING.md has
+ * a search's orders for it, not yet measured.  The 128-channel
  * whole-tile kernel of 16-byte NHWC loads stayed at 270-316 in the first
  * four orders (so its tiles run the scalar kernel: whole_tile_load,
  * below).  Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8,
- * 128x8, 64x16][load]. */
+ * 128x8, 16-deep (64 or 128)][load]. */
 template <int BM, int BK, int LOAD, int SK>
 static __device__ __forceinline__ constexpr int fma_order()
 {
@@ -374,11 +421,7 @@ tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
         }
     }
 
-#pragma unroll
-    for (int i = 0; i < 8; i++)
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-            acc[i][j] = 0.0f;
+    zero_tile(acc);
     float4 areg[A_V];
     float4 breg[B_NR][B_NP]; /* .x only for scalar loads */
 
@@ -494,7 +537,40 @@ i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
     float acc[8][8];
     tile_steps<BM, BK, LOAD, fma_order<BM, BK, LOAD, 0>()>(p, red_s, sm, q,
                                                           0, p.steps, acc);
-    write_tile<BM, LOAD>(p, acc, q, threadIdx.x);
+    tile_io<BM, LOAD>(p, acc, q, threadIdx.x);
+}
+
+/* Block c, which computed the first piece of stream-K tile ts into acc
+ * (the end of its run), adds the later pieces, blocks c+1 .. hi, in
+ * block order, once their flags say they are in the workspace: the same
+ * sums in the same order as the fixup kernel's.  False, acc unchanged,
+ * when a flag is not set within SK_JOIN_CLOCKS.  ok_s: a shared int no
+ * thread reads until the next barrier. */
+template <int T>
+static __device__ __forceinline__ bool
+join(const i2w_cuda_gemm_args &p, float (&acc)[8][8], int ts, int c, int tid,
+     int *ok_s)
+{
+    const int hi = sk_block(p, (ts + 1) * p.steps - 1);
+    __syncthreads(); /* every thread has read ok_s */
+    if (tid == 0) {
+        int ok = 1;
+        const long long t0 = clock64();
+        for (int b = c + 1; b <= hi && ok; b++)
+            while (*(volatile int *)&p.flags[b - 1] != p.epoch)
+                if (clock64() - t0 > SK_JOIN_CLOCKS) {
+                    ok = 0;
+                    break;
+                }
+        /* the pieces' stores, seen through their flags, before ours */
+        __threadfence();
+        *ok_s = ok;
+    }
+    __syncthreads();
+    if (!*ok_s)
+        return false;
+    add_pieces<T>(p, acc, c + 1, hi, tid);
+    return true;
 }
 
 /* Stream-K block c takes steps sk_begin(c) .. sk_begin(c + 1) - 1 of the
@@ -538,12 +614,19 @@ i2w_cuda_im2win_stream_k_kernel(const i2w_cuda_gemm_args p)
             p, red_s, sm, tile_at<BM>(p, sg.t), sg.first, sg.steps, acc);
         const segment done = segment_at(p, c, run_s[1]);
         if (done.steps == p.steps) {
-            write_tile<BM, LOAD>(p, acc, tile_at<BM>(p, done.t), tid);
+            tile_io<BM, LOAD>(p, acc, tile_at<BM>(p, done.t), tid);
             continue;
         }
+        const tile q = tile_at<BM>(p, done.t);
         if (done.first == 0) {
-            write_tile<BM, LOAD, WRITE_PIECE>(p, acc, tile_at<BM>(p, done.t),
-                                              tid);
+            const int ts = done.t - p.dp_tiles;
+            if (join<T>(p, acc, ts, c, tid, &run_s[1])) {
+                tile_io<BM, LOAD>(p, acc, q, tid);
+                if (tid == 0)
+                    p.flags[p.sk_blocks - 1 + ts] = p.epoch;
+            } else {
+                tile_io<BM, LOAD, WRITE_PIECE>(p, acc, q, tid);
+            }
             continue;
         }
         float *part = partial_at<T>(p, c, tid);
@@ -552,13 +635,21 @@ i2w_cuda_im2win_stream_k_kernel(const i2w_cuda_gemm_args p)
 #pragma unroll
             for (int j = 0; j < 8; j++)
                 part[(i * 8 + j) * T] = acc[i][j];
+        /* every thread's stores, then the flag (a later piece starts a
+         * run: this is the block's first segment, and its next one starts
+         * with a barrier only after this one) */
+        __threadfence();
+        __syncthreads();
+        if (tid == 0)
+            atomicExch(&p.flags[c - 1], p.epoch);
     }
 }
 
-/* Stream-K tiles cut between blocks: the partial sums of their later
- * pieces added in block order (deterministic) to the first piece, in y,
- * plus bias.  One block per stream-K tile; a tile one block computed
- * whole was written by it. */
+/* Stream-K tiles cut between blocks whose first block did not join
+ * them: the partial sums of their later pieces added in block order
+ * (deterministic) to the first piece, in y, plus bias.  One block per
+ * stream-K tile; a tile one block computed whole, or joined, was written
+ * by it. */
 template <int BM, int LOAD>
 __global__ void __launch_bounds__(BM * BN / 64)
 i2w_cuda_im2win_fixup_kernel(const i2w_cuda_gemm_args p)
@@ -567,32 +658,22 @@ i2w_cuda_im2win_fixup_kernel(const i2w_cuda_gemm_args p)
     const int ts = blockIdx.x, tid = threadIdx.x;
     const int first = ts * p.steps;
     const int lo = sk_block(p, first), hi = sk_block(p, first + p.steps - 1);
-    if (lo == hi)
+    if (lo == hi || p.flags[p.sk_blocks - 1 + ts] == p.epoch)
         return;
-    float acc[8][8];
-#pragma unroll
-    for (int i = 0; i < 8; i++)
-#pragma unroll
-        for (int j = 0; j < 8; j++)
-            acc[i][j] = 0.0f;
-    for (int c = lo + 1; c <= hi; c++) {
-        const float *part = partial_at<T>(p, c, tid);
-#pragma unroll
-        for (int i = 0; i < 8; i++)
-#pragma unroll
-            for (int j = 0; j < 8; j++)
-                acc[i][j] += part[(i * 8 + j) * T];
-    }
-    write_tile<BM, LOAD, WRITE_ADD>(p, acc, tile_at<BM>(p, p.dp_tiles + ts),
-                                    tid);
+    const tile q = tile_at<BM>(p, p.dp_tiles + ts);
+    float acc[8][8]; /* the entries past the tile's edge stay unstored */
+    zero_tile(acc);
+    tile_io<BM, LOAD, READ_PIECE>(p, acc, q, tid);
+    add_pieces<T>(p, acc, lo + 1, hi, tid);
+    tile_io<BM, LOAD>(p, acc, q, tid);
 }
 
 typedef void (*gemm_kernel)(const i2w_cuda_gemm_args);
 
 /* A tile shape's kernels for one load pattern: whole tiles, stream-K
  * blocks and the fixup of their cut tiles; 8-deep steps for every tile
- * height, 16-deep ones for 64-channel tiles of the pixel-major patterns
- * (see i2w_cuda_im2win_tiling). */
+ * height, 16-deep ones for 64- and 128-channel tiles of the pixel-major
+ * patterns (see i2w_cuda_im2win_tiling). */
 struct kernel_set {
     gemm_kernel gemm, stream_k, fixup;
 };
@@ -616,12 +697,13 @@ static constexpr int whole_tile_load(int bm, int load)
 static const int tiles_m[3] = {32, 64, 128};
 static const kernel_set kernels[3][4] = {
     I2W_KERNEL_SETS(32), I2W_KERNEL_SETS(64), I2W_KERNEL_SETS(128)};
-static const kernel_set kernels_deep[2] = {
-    I2W_KERNEL_SET(64, 16, LOAD_PIX), I2W_KERNEL_SET(64, 16, LOAD_PIX4)};
+static const kernel_set kernels_deep[2][2] = {
+    {I2W_KERNEL_SET(64, 16, LOAD_PIX), I2W_KERNEL_SET(64, 16, LOAD_PIX4)},
+    {I2W_KERNEL_SET(128, 16, LOAD_PIX), I2W_KERNEL_SET(128, 16, LOAD_PIX4)}};
 
 static const kernel_set *kernels_for(int tile_m, int step, int load)
 {
-    return step == 16 ? &kernels_deep[load == LOAD_PIX4]
+    return step == 16 ? &kernels_deep[tile_m == 128][load == LOAD_PIX4]
                       : &kernels[tile_m == 32 ? 0 : tile_m == 64 ? 1 : 2]
                                 [load];
 }
@@ -696,6 +778,16 @@ long long i2w_cuda_im2win_partials(const i2w_cuda_tiling *t, int kg,
     return (p.sk_blocks - 1) * (long long)t->tile_m * BN;
 }
 
+long long i2w_cuda_im2win_flags(const i2w_cuda_tiling *t, int kg, int groups,
+                                int pixels)
+{
+    i2w_cuda_gemm_args p;
+    schedule(t, tile_count(t, kg, groups, pixels), &p);
+    if (p.sk_blocks == 0)
+        return 0;
+    return p.sk_blocks - 1 + p.sk_iters / p.steps;
+}
+
 /* Tile height (output channels per block) and reduction step for a
  * layer: the least estimated time in clocks.  A multiprocessor does 128
  * FMAs a clock shared by its resident blocks (occupancy from the CUDA
@@ -703,10 +795,13 @@ long long i2w_cuda_im2win_partials(const i2w_cuda_tiling *t, int kg,
  * FMA (the speeds were fitted to H100 runs); the schedule above says how
  * many rounds of steps the blocks take.  Cut tiles add a write and two
  * reads of their partial sums at about 1700 bytes a clock, and the fixup
- * launch.  64-channel tiles of CHWN and CHWN8 take 16-deep steps: half
- * the barriers per FMA (H100, CHWN: conv4 13.1 -> 12.4 ms, conv9 0.645 ->
- * 0.613 ms); for 128-channel tiles and for NHWC the deeper step was no
- * faster or slower.  Cut tiles are capped at 35% of the floats the
+ * launch.  64- and 128-channel tiles of CHWN and CHWN8 take 16-deep
+ * steps: half the barriers per FMA (H100, 64-channel CHWN: conv4 13.1 ->
+ * 12.4 ms, conv9 0.645 -> 0.613 ms; H200, 128-channel CHWN once the cut
+ * tiles were joined in the stream-K kernel: conv6 0.722 -> 0.667 ms,
+ * conv10 0.591 -> 0.559, conv11 0.513 -> 0.479, conv12 0.377 -> 0.355,
+ * conv5 1.344 -> 1.294); for NHWC the deeper step was no faster.  Cut
+ * tiles are capped at 35% of the floats the
  * chunk's im2col matrix would take, so the workspace stays under 45% of
  * IM2COL_GEMM's (which also holds that matrix's product and the packed
  * filter), or at 16 tiles (1 MB at most) where that is less. */
@@ -720,7 +815,7 @@ i2w_status i2w_cuda_im2win_tiling(i2w_context *ctx, const i2w_shape *sh,
     for (int i = 0; i < 3; i++) {
         i2w_cuda_tiling c;
         c.tile_m = tiles_m[i];
-        c.step = c.tile_m == 64 && (sh->layout == I2W_LAYOUT_CHWN ||
+        c.step = c.tile_m >= 64 && (sh->layout == I2W_LAYOUT_CHWN ||
                                     sh->layout == I2W_LAYOUT_CHWN8)
                      ? 16
                      : 8;

@@ -106,7 +106,7 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
                           const float *bias, float *y)
 {
     const i2w_shape *sh = &plan->shape;
-    const i2w_cuda_plan *cp = (const i2w_cuda_plan *)plan->priv;
+    i2w_cuda_plan *cp = (i2w_cuda_plan *)plan->priv;
     i2w_status st = i2w_cuda_pack_filter(plan, w);
     if (st != I2W_OK)
         return st;
@@ -118,6 +118,7 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
     g.kpad = cp->kpad;
     g.red_pad = cp->red_pad;
     g.partial = cp->partial;
+    g.flags = cp->flags;
     g.sh = sh->sh;
     g.sw = sh->sw;
     g.div_wo = i2w_cuda_divisor_make((unsigned)sh->wo);
@@ -146,6 +147,11 @@ static i2w_status execute(i2w_plan *plan, const float *x, const float *w,
                                  n0, 0, 0, 0);
         g.pixels = nc * sh->ho * sh->wo;
         g.n_inner = i2w_cuda_divisor_make((unsigned)pixel_inner(sh, nc));
+        /* a new mark for the flags of each launch; 0, which the flags
+         * started at, is never one */
+        if (++cp->epoch > INT_MAX)
+            cp->epoch = 1;
+        g.epoch = (int)cp->epoch;
         st = i2w_cuda_im2win_gemm(plan->ctx, &g, &cp->tiling, sh->g,
                                   cp->red_major,
                                   vector_loads(sh, cp->chunk, g.win, g.y));
@@ -189,14 +195,20 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
         t, sh->kg, sh->g, last * sh->ho * sh->wo);
     if (last_partials > partials)
         partials = last_partials;
+    long long flags = i2w_cuda_im2win_flags(t, sh->kg, sh->g, (int)pixels);
+    long long last_flags = i2w_cuda_im2win_flags(t, sh->kg, sh->g,
+                                                 last * sh->ho * sh->wo);
+    if (last_flags > flags)
+        flags = last_flags;
     size_t packed = i2w_cuda_align((size_t)sh->g * cp->red_pad * cp->kpad *
                                    sizeof(float));
     size_t window =
         in_place(sh) ? 0 : i2w_cuda_align((size_t)win * sizeof(float));
     size_t table = i2w_cuda_align((size_t)cp->red_pad * sizeof(int));
     size_t partial = i2w_cuda_align((size_t)partials * sizeof(float));
-    st = i2w_cuda_plan_workspace(plan,
-                                 packed + window + 2 * table + partial);
+    size_t flag = i2w_cuda_align((size_t)flags * sizeof(int));
+    st = i2w_cuda_plan_workspace(plan, packed + window + 2 * table +
+                                           partial + flag);
     if (st != I2W_OK)
         return st;
     char *base = (char *)plan->workspace;
@@ -206,6 +218,13 @@ i2w_status i2w_cuda_im2win_plan(i2w_plan *plan)
     cp->red_filter = (int *)(base + packed + window + table);
     cp->partial = partial ? (float *)(base + packed + window + 2 * table)
                           : NULL;
+    cp->flags = NULL;
+    cp->epoch = 0;
+    if (flag) {
+        cp->flags = (int *)(base + packed + window + 2 * table + partial);
+        I2W_CUDA_TRY(plan->ctx, cudaMemsetAsync(cp->flags, 0, flag,
+                                                i2w_cuda_stream(plan->ctx)));
+    }
     i2w_cuda_strides ws = window_strides(sh, cp->chunk);
     cp->execute = execute;
     return i2w_cuda_reduction_tables(plan, cp->red_major, &ws);

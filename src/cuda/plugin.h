@@ -122,6 +122,8 @@ struct i2w_cuda_plan {
     int chunk;       /* images (stored batch entries) per chunk */
     i2w_cuda_tiling tiling; /* IM2WIN: how the GEMM is cut */
     float *partial;  /* IM2WIN: partial sums of the cut tiles */
+    int *flags;      /* IM2WIN: which pieces and cut tiles are done */
+    unsigned epoch;  /* IM2WIN: launches so far, the flags' mark of done */
     int red_major;   /* IM2WIN: B tile loaded along the reduction */
 };
 
@@ -194,6 +196,11 @@ typedef struct {
     const float *bias;  /* [K] or NULL */
     float *y;           /* output, at the chunk's first image */
     float *partial;     /* stream-K: partial sums of the cut tiles */
+    /* stream-K: flag c - 1 set when block c's piece is in its slot of
+     * partial, flag sk_blocks - 1 + ts when stream-K tile ts is whole in
+     * y; set means equal to epoch, this launch's mark */
+    int *flags;
+    int epoch;
     int kg, kpad, red_pad;
     int pixels;         /* output pixels of the chunk (stored images) */
     /* set by i2w_cuda_im2win_gemm: tiles along pixels and channels, steps
@@ -211,14 +218,16 @@ I2W_HIDDEN i2w_status i2w_cuda_im2win_tiling(i2w_context *ctx,
                                              const i2w_shape *sh, int pixels,
                                              int red, int red_major, int vec,
                                              i2w_cuda_tiling *t);
-/* Floats of partial sums a launch of `pixels` pixels needs. */
+/* Floats of partial sums, and flags, a launch of `pixels` pixels needs. */
 I2W_HIDDEN long long i2w_cuda_im2win_partials(const i2w_cuda_tiling *t,
                                               int kg, int groups,
                                               int pixels);
+I2W_HIDDEN long long i2w_cuda_im2win_flags(const i2w_cuda_tiling *t, int kg,
+                                           int groups, int pixels);
 /* Runs the GEMM of one chunk with the tiling's kernels (B loads along the
  * reduction or pixels, 16 bytes at a time when vec): whole tiles, then,
- * where the schedule has them, the stream-K blocks and the fixup that
- * adds the partial sums of the tiles they cut into y. */
+ * where the schedule has them, the stream-K blocks (which join the
+ * tiles they cut) and the fixup of any cut tile whose join timed out. */
 I2W_HIDDEN i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx,
                                            i2w_cuda_gemm_args *args,
                                            const i2w_cuda_tiling *t,
