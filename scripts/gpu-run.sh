@@ -17,6 +17,8 @@
 #    quick: build, make check, bench
 #    tune VARIANT... -- BENCH_ARGS: bench each variant build of the
 #           plugin (no make check: run quick or test for correctness)
+#    suite VARIANT...: the CUDA suite against each variant build of the
+#           plugin (e.g. "-DSK_JOIN_CLOCKS=0" for the stream-K fixup)
 #    profile BENCH_ARGS: GEMM disassembly and Nsight Compute reports
 #    full:  make check, bench, then the sanitizers (the default; the
 #           numbers come back even when the sanitizers outrun the call)
@@ -126,25 +128,32 @@ run_bench() {
     tail -60 "$OUT/bench.log" >>"$OUT/summary.txt"
 }
 
+# The plugin built with extra nvcc flags FLAGS in DIR/plugin.so, the
+# compiler's output to LOG: variant DIR FLAGS LOG
+variant() {
+    local dir=$1 flags=$2 log=$3 arch
+    arch=$(sed -n 's/^NVCC_ARCH_FLAGS = //p' Makefile)
+    mkdir -p "$dir"
+    # shellcheck disable=SC2086 # flags are word lists on purpose
+    printf "%s\n" src/cuda/*.cu | xargs -P 16 -I{} sh -c "nvcc $arch -O3 $flags \
+        -Xcompiler -fPIC,-fvisibility=hidden -Iinclude -Isrc -I. \
+        -c {} -o $dir/\$(basename {} .cu).o" >>"$log" 2>&1 &&
+        nvcc $arch -shared -cudart static -o "$dir/plugin.so" \
+            "$dir"/*.o -ldl -lpthread >>"$log" 2>&1
+}
+
 # Tuning: rebuild the plugin once per variant (extra nvcc flags, e.g.
 # "-DTAIL=1.0"; "" is the plain build) and run the benchmark
 # against each: tune VARIANT... -- BENCH_ARGS
 tune() {
-    local variants=() i=0 arch
+    local variants=() i=0
     while [ $# -gt 0 ] && [ "$1" != -- ]; do variants+=("$1"); shift; done
     [ $# -gt 0 ] && shift
-    arch=$(sed -n 's/^NVCC_ARCH_FLAGS = //p' Makefile)
     for v in "${variants[@]}"; do
         local dir=/tmp/variant-$i
         i=$((i + 1))
-        mkdir -p "$dir"
         echo "== variant '$v'" >>"$OUT/bench.log"
-        # shellcheck disable=SC2086 # flags are word lists on purpose
-        if printf "%s\n" src/cuda/*.cu | xargs -P 16 -I{} sh -c "nvcc $arch -O3 $v \
-            -Xcompiler -fPIC,-fvisibility=hidden -Iinclude -Isrc -I. \
-            -c {} -o $dir/\$(basename {} .cu).o" >>"$OUT/bench.log" 2>&1 &&
-            nvcc $arch -shared -cudart static -o "$dir/plugin.so" \
-                "$dir"/*.o -ldl -lpthread >>"$OUT/bench.log" 2>&1; then
+        if variant "$dir" "$v" "$OUT/bench.log"; then
             IM2WIN_CUDA_PLUGIN=$dir/plugin.so step "variant '$v'" \
                 "$OUT/bench.log" bench/im2win-bench --backend cuda "$@"
         else
@@ -153,6 +162,27 @@ tune() {
     done
     grep -E '^(== variant|conv[0-9]+ )' "$OUT/bench.log" |
         grep -v cuDNN >>"$OUT/summary.txt"
+}
+
+# The CUDA suite against each variant of the plugin (paths a plain build
+# takes only on a busy device, e.g. "-DSK_JOIN_CLOCKS=0": every stream-K
+# join times out and the fixup kernel finishes the cut tiles):
+# suite VARIANT...
+suite() {
+    local i=0
+    for v in "$@"; do
+        local dir=/tmp/suite-$i
+        i=$((i + 1))
+        echo "== variant '$v'" >>"$OUT/check.log"
+        if variant "$dir" "$v" "$OUT/check.log"; then
+            IM2WIN_CUDA_PLUGIN=$dir/plugin.so step "suite '$v'" \
+                "$OUT/check.log" tests/test_cuda
+            grep -E '^[0-9]+%' "$OUT/check.log" | tail -1 |
+                tee -a "$OUT/summary.txt"
+        else
+            echo "variant '$v' does not build" | tee -a "$OUT/summary.txt"
+        fi
+    done
 }
 
 # Profile: the GEMM kernel's disassembly and one Nsight Compute report
@@ -212,6 +242,7 @@ device() {
     test) check; sanitize ;;
     bench) run_bench "$@" ;;
     tune) tune "$@" ;;
+    suite) suite "$@" ;;
     profile) profile "$@" ;;
     full) check; run_bench "$@"; sanitize ;;
     verify) sass . "$OUT/sass.txt"; run_bench "$@"
