@@ -142,24 +142,34 @@ variant() {
             "$dir"/*.o -ldl -lpthread >>"$log" 2>&1
 }
 
-# Tuning: rebuild the plugin once per variant (extra nvcc flags, e.g.
-# "-DTAIL=1.0"; "" is the plain build) and run the benchmark
-# against each: tune VARIANT... -- BENCH_ARGS
-tune() {
-    local variants=() i=0
+# Each variant of the plugin built in /tmp/TAG-i, then CMD run with it
+# as the plugin, output to LOG: run_variants TAG LOG VARIANT... -- CMD...
+run_variants() {
+    local tag=$1 log=$2 variants=() i=0
+    shift 2
     while [ $# -gt 0 ] && [ "$1" != -- ]; do variants+=("$1"); shift; done
     [ $# -gt 0 ] && shift
     for v in "${variants[@]}"; do
-        local dir=/tmp/variant-$i
+        local dir=/tmp/$tag-$i
         i=$((i + 1))
-        echo "== variant '$v'" >>"$OUT/bench.log"
-        if variant "$dir" "$v" "$OUT/bench.log"; then
-            IM2WIN_CUDA_PLUGIN=$dir/plugin.so step "variant '$v'" \
-                "$OUT/bench.log" bench/im2win-bench --backend cuda "$@"
+        echo "== variant '$v'" >>"$log"
+        if variant "$dir" "$v" "$log"; then
+            IM2WIN_CUDA_PLUGIN=$dir/plugin.so step "$tag '$v'" "$log" "$@"
         else
             echo "variant '$v' does not build" | tee -a "$OUT/summary.txt"
         fi
     done
+}
+
+# Tuning: rebuild the plugin once per variant (extra nvcc flags, e.g.
+# "-DTAIL=1.0"; "" is the plain build) and run the benchmark
+# against each: tune VARIANT... -- BENCH_ARGS
+tune() {
+    local variants=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do variants+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    run_variants variant "$OUT/bench.log" "${variants[@]}" -- \
+        bench/im2win-bench --backend cuda "$@"
     grep -E '^(== variant|conv[0-9]+ )' "$OUT/bench.log" |
         grep -v cuDNN >>"$OUT/summary.txt"
 }
@@ -169,20 +179,8 @@ tune() {
 # join times out and the fixup kernel finishes the cut tiles):
 # suite VARIANT...
 suite() {
-    local i=0
-    for v in "$@"; do
-        local dir=/tmp/suite-$i
-        i=$((i + 1))
-        echo "== variant '$v'" >>"$OUT/check.log"
-        if variant "$dir" "$v" "$OUT/check.log"; then
-            IM2WIN_CUDA_PLUGIN=$dir/plugin.so step "suite '$v'" \
-                "$OUT/check.log" tests/test_cuda
-            grep -E '^[0-9]+%' "$OUT/check.log" | tail -1 |
-                tee -a "$OUT/summary.txt"
-        else
-            echo "variant '$v' does not build" | tee -a "$OUT/summary.txt"
-        fi
-    done
+    run_variants suite "$OUT/check.log" "$@" -- tests/test_cuda
+    grep -E '^(== variant|[0-9]+%)' "$OUT/check.log" >>"$OUT/summary.txt"
 }
 
 # Profile: the GEMM kernel's disassembly and one Nsight Compute report
