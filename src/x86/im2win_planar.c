@@ -72,10 +72,15 @@ static void pack_taps(const i2w_im2win_cfg *cfg, const float *xg, int p0,
                 float *d = win + ((ptrdiff_t)(c * R + r) * S) * ld + i;
                 for (int s = 0; s < S; s++, d += ld) {
                     const int col = wo - sh->pw + s * sh->dw;
-                    int lo = col < 0 ? -col : 0;
-                    int hi = sh->w - col < seg ? sh->w - col : seg;
-                    if (!src || hi < lo)
-                        lo = hi = seg;
+                    const int lo = col < 0 ? -col : 0;
+                    const int hi = sh->w - col < seg ? sh->w - col : seg;
+                    /* a padding row, or a tap whose columns all fall in
+                     * the padding: no pointer into x is formed (src is
+                     * NULL, or src + col + lo past the row) */
+                    if (!src || hi <= lo) {
+                        i2w_zero_floats(d, seg);
+                        continue;
+                    }
                     i2w_zero_floats(d, lo);
                     i2w_copy_floats(d + lo, src + col + lo, hi - lo);
                     i2w_zero_floats(d + hi, seg - hi);
