@@ -278,6 +278,13 @@ I2W_INLINE void nhwc_band(const nhwc_ctx *nc, const float *x, float *y,
                 if (np == NHWC_PB && nvt == NHWC_NV && !tail && !edge)
                     nhwc_tile(nc, xv, r0, r1, col0, yv, c, NHWC_PB, NHWC_NV,
                               sw, row3, 0, 0);
+                else if (np == NHWC_PB && nvt == NHWC_NV && !tail)
+                    /* a whole tile at the padding, as every tile of rows
+                     * of 7 and 14 pixels is (MobileNetV2's last layers;
+                     * batch 1, one thread, through the general tile:
+                     * 0.016 and 0.024 ms, here 0.012 and 0.019) */
+                    nhwc_tile(nc, xv, r0, r1, col0, yv, c, NHWC_PB, NHWC_NV,
+                              sw, row3, 0, 1);
                 else if (np == NHWC_PB && !tail && !edge) /* odd vector */
                     nhwc_tile(nc, xv, r0, r1, col0, yv, c, NHWC_PB, 1, sw,
                               row3, 0, 0);
