@@ -49,7 +49,8 @@ static inline __attribute__((always_inline)) int lanes(int nk, int v)
  * kernel's time in the branches of a per-pixel choice. */
 static inline __attribute__((always_inline)) void
 init_channels(const int mr, const int nv, const i2w_im2win_uk_args *args,
-              const float *c, i2w_vec acc[I2W_MR_MAX][I2W_NV_MAX])
+              const float *bias, const float *c,
+              i2w_vec acc[I2W_MR_MAX][I2W_NV_MAX])
 {
     const ptrdiff_t ldc = args->ldc;
     I2W_UNROLL for (int v = 0; v < nv; v++) {
@@ -58,9 +59,9 @@ init_channels(const int mr, const int nv, const i2w_im2win_uk_args *args,
         const float *cv = c + v * I2W_VL;
         if (args->first) {
             i2w_vec init = i2w_vzero();
-            if (args->bias)
-                init = n == I2W_VL ? i2w_vload(args->bias + v * I2W_VL)
-                                   : i2w_vload_m(args->bias + v * I2W_VL, m);
+            if (bias)
+                init = n == I2W_VL ? i2w_vload(bias + v * I2W_VL)
+                                   : i2w_vload_m(bias + v * I2W_VL, m);
             I2W_UNROLL for (int p = 0; p < mr; p++) acc[p][v] = init;
         } else if (n == I2W_VL) {
             I2W_UNROLL for (int p = 0; p < mr; p++)
@@ -72,11 +73,12 @@ init_channels(const int mr, const int nv, const i2w_im2win_uk_args *args,
     }
 }
 
-/* The tile of pixels from a0, stored at c, its per-pixel bias (if any)
- * from bias_pix; g: 0, or the lane groups' channels (then nv = 1). */
+/* The tile of pixels from a0 for panel j of the call, stored at c, its
+ * per-pixel bias (if any) from bias_pix; g: 0, or the lane groups'
+ * channels (then nv = 1). */
 static inline __attribute__((always_inline)) void
 tile(const int mr, const int nv, const int g, const i2w_im2win_uk_args *args,
-     const float *a0, float *c, const float *bias_pix)
+     int j, const float *a0, float *c, const float *bias_pix)
 {
     i2w_vec acc[I2W_MR_MAX][I2W_NV_MAX];
     const ptrdiff_t ldc = args->ldc;
@@ -88,7 +90,9 @@ tile(const int mr, const int nv, const int g, const i2w_im2win_uk_args *args,
             I2W_UNROLL for (int v = 0; v < nv; v++) acc[p][v] = init;
         }
     } else {
-        init_channels(mr, nv, args, c, acc);
+        init_channels(mr, nv, args,
+                      args->bias ? args->bias + j * nv * I2W_VL : NULL, c,
+                      acc);
     }
 
     const ptrdiff_t a_pix = args->a_pix;
@@ -98,7 +102,7 @@ tile(const int mr, const int nv, const int g, const i2w_im2win_uk_args *args,
     int slot = args->seg0;
     for (int sr = 0; sr < args->nseg; sr++) {
         const float *a_r = a0 + slot * args->a_seg;
-        const float *b = args->b + sr * args->b_row;
+        const float *b = args->b + j * args->b_panel + sr * args->b_row;
         slot += args->seg_step;
         if (slot >= args->seg_wrap)
             slot -= args->seg_wrap;
@@ -162,12 +166,14 @@ tile(const int mr, const int nv, const int g, const i2w_im2win_uk_args *args,
     }
 }
 
-/* The kernel of tile(mr, nv, g), for ntiles tiles one after another. */
+/* The kernel of tile(mr, nv, g), for ntiles tiles one after another,
+ * each for npanels panels. */
 #define I2W_UK_BODY(mr, nv, g)                                             \
     for (int t = 0; t < args->ntiles; t++)                                 \
-        tile(mr, nv, g, args, args->a + t * (mr) * args->a_pix,            \
-             args->c + t * (mr) * args->ldc,                               \
-             args->bias_pix ? args->bias_pix + t * (mr) : NULL);
+        for (int j = 0; j < args->npanels; j++)                            \
+            tile(mr, nv, g, args, j, args->a + t * (mr) * args->a_pix,     \
+                 args->c + t * (mr) * args->ldc + j * (nv) * I2W_VL,       \
+                 args->bias_pix ? args->bias_pix + t * (mr) : NULL);
 
 #define I2W_UK_NAME(mr, nv) I2W_IM2WIN_SYM(f32_im2win_##mr##x##nv##v_)
 #define I2W_UK_DEFINE(mr, nv)                                              \

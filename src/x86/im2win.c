@@ -16,6 +16,10 @@
  * (NHWC, 2 threads): 40 KiB chunks that stay in L1 lose 5-20% to the
  * partial sums' round trips and short runs; 320-640 KiB are best. */
 #define I2W_IM2WIN_PANEL_BYTES (512 * 1024)
+/* Bytes of all the panels' filter chunks, at most, for a tile to run
+ * every panel in turn (cfg->panels_inner): they stay in L1 (32-48 KiB)
+ * beside the tile's pixels. */
+#define I2W_IM2WIN_INNER_BYTES (32 * 1024)
 /* Output pixels per work unit worth sharing one pass over the filter:
  * each filter element is loaded once per unit and used this many times.
  * NCHW takes more: a unit's tile goes to the channel planes of y at its
@@ -480,6 +484,7 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->threads = threads;
     cfg->chunked = 0;
     cfg->part_major = 0;
+    cfg->panels_inner = 0;
     cfg->stream = sh->y_elems * sizeof(float) > I2W_IM2WIN_STREAM_BYTES;
     const size_t act = (sh->x_elems + sh->y_elems) * sizeof(float);
     const double macs = (double)sh->n * sh->ho * sh->wo * sh->k *
@@ -498,6 +503,16 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     unit_blocking(cfg, isa->vl, threads);
     part_blocking(cfg);
     chunk_blocking(cfg);
+    /* NHWC flat rows of short reductions: a tile's outputs written whole
+     * pixels at a time, not a panel's share of them per pass over the
+     * unit (MobileNetV2's 16 -> 96 expansion at 112, batch 1, 2 threads,
+     * three alternating runs on the Intel host: 0.186-0.196 -> 0.170-0.174
+     * ms; ResNet-50's 1024 -> 256 at 14, whose 1 MiB filter each tile
+     * would read from L2: 0.317-0.320 -> 0.322-0.337, hence the bound) */
+    cfg->panels_inner = sh->layout == I2W_LAYOUT_NHWC && cfg->flat &&
+                        cfg->gb == 1 &&
+                        (size_t)cfg->kgp * cfg->cb * sizeof(float) <=
+                            I2W_IM2WIN_INNER_BYTES;
     cfg->in_place = sh->layout == I2W_LAYOUT_NHWC && sh->g == 1 &&
                     cfg->cb == sh->cg && sh->dw == 1 && sh->ph == 0 &&
                     sh->pw == 0;

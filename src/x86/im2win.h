@@ -106,6 +106,10 @@ typedef struct {
      * follow one another in the window (or x) and in the tile (or y), so
      * the rows are one row of tiles */
     int flat;
+    /* NHWC: each micro-tile runs every full filter panel of its unit in
+     * turn (the kernel's npanels), not panel after panel over the unit's
+     * tiles: see choose_blocking */
+    int panels_inner;
     /* NCHW flat rows, or taps over a few channels, of one group a
      * bundle: the planar work units of im2win_planar.c, output pixels as
      * the vector lanes, pb pixels a unit (whole panels of nr), kparts

@@ -296,12 +296,21 @@ static void group_rows(const i2w_im2win_cfg *cfg, const float *win,
     const int nhwc = sh->layout == I2W_LAYOUT_NHWC;
     float *yn = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
                                    n, 0, ho0, 0);
-    for (int kp = kp0; kp < kp1; kp++) {
+    for (int kp = kp0, np; kp < kp1; kp += np) {
+        /* the full panels from kp on, one call (cfg->panels_inner) */
+        np = 1;
+        while (cfg->panels_inner && kp + np < kp1 &&
+               panel_channels(cfg, kp + np - 1) == cfg->nr &&
+               panel_channels(cfg, kp + np) == cfg->nr)
+            np++;
         const int kabs = g * sh->kg + kp * cfg->nr;
         /* NHWC accumulates in y itself: pixels are sh->k apart there */
         float *c = nhwc ? yn + kabs : tile;
         i2w_im2win_uk_args args = {.ldc = nhwc ? sh->k : cfg->nr,
                                    .nk = panel_channels(cfg, kp),
+                                   .npanels = np,
+                                   .b_panel = (ptrdiff_t)sh->r * sh->s *
+                                              cfg->nr * sh->cg,
                                    .bias = bias ? bias + kabs : NULL};
         for (int c0 = c_lo; c0 < c_hi; c0 += cfg->cb) {
             const int cbn = sh->cg - c0 < cfg->cb ? sh->cg - c0 : cfg->cb;
@@ -460,7 +469,8 @@ static void unit_images(const i2w_im2win_cfg *cfg, const float *x,
                                                          c0, cbn, &sp, win);
                 if (keep)
                     prefetch_next(cfg, xg, nimg, g, &sp, ho0, ho_b);
-                i2w_im2win_uk_args args = {.ldc = ldt, .first = c0 == 0};
+                i2w_im2win_uk_args args = {
+                    .ldc = ldt, .npanels = 1, .first = c0 == 0};
                 chunk_args(cfg, cbn, &args);
                 for (int kp = kp0; kp < kp1; kp++) {
                     const int kabs = g * sh->kg + kp * cfg->nr;

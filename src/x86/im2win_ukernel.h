@@ -27,6 +27,11 @@ typedef struct {
     int seg0, seg_step, seg_wrap;
     const float *b;
     ptrdiff_t b_row, b_step;
+    /* panels of nv vectors run on each tile in turn (1: the one at b),
+     * the next b_panel floats further in the packed filter and nv
+     * vectors further in c and bias */
+    int npanels;
+    ptrdiff_t b_panel;
     float *c;
     ptrdiff_t ldc;
     int nk;
