@@ -517,15 +517,16 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     unit_blocking(cfg, isa->vl, threads);
     part_blocking(cfg);
     chunk_blocking(cfg);
-    /* NHWC flat rows of short reductions: a tile's outputs written whole
-     * pixels at a time, not a panel's share of them per pass over the
-     * unit (MobileNetV2's 16 -> 96 expansion at 112, batch 1, 2 threads,
-     * three alternating runs on the Intel host: 0.186-0.196 -> 0.170-0.174
-     * ms; ResNet-50's 1024 -> 256 at 14, whose 1 MiB filter each tile
-     * would read from L2: 0.317-0.320 -> 0.322-0.337, hence the bound) */
-    cfg->panels_inner = sh->layout == I2W_LAYOUT_NHWC && cfg->flat &&
-                        cfg->gb == 1 &&
-                        (size_t)cfg->kgp * cfg->cb * sizeof(float) <=
+    /* NHWC of short reductions: a tile's outputs written whole pixels at
+     * a time, not a panel's share of them per pass over the unit (Intel
+     * host, batch 1, 2 threads, three alternating runs: MobileNetV2's 16
+     * -> 96 expansion at 112 0.186-0.196 -> 0.170-0.174 ms, VGG's first
+     * layer, 3 -> 64 at 224, 0.720 -> 0.678-0.707; ResNet-50's 1024 ->
+     * 256 at 14, whose 1 MiB filter each tile would read from L2,
+     * 0.317-0.320 -> 0.322-0.337, hence the bound) */
+    cfg->panels_inner = sh->layout == I2W_LAYOUT_NHWC && cfg->gb == 1 &&
+                        (size_t)cfg->kgp * cfg->cb * sh->r * sh->s *
+                                sizeof(float) <=
                             I2W_IM2WIN_INNER_BYTES;
     cfg->in_place = reads_in_place(cfg);
     if (cfg->in_place)
