@@ -343,17 +343,29 @@ enum {
  * whole-tile kernel of 16-byte NHWC loads stayed at 270-316 in the first
  * four orders (so its tiles run the scalar kernel: whole_tile_load,
  * below).  Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8,
- * 128x8, 16-deep (64 or 128)][load]. */
+ * 128x8, 64x16, 128x16][load]; I2W_FMA_ORDER_TABLE replaces the whole
+ * table (an initializer), to measure a search's orders in one variant
+ * build (scripts/gpu-run.sh tune). */
+#ifndef I2W_FMA_ORDER_TABLE
+#define I2W_FMA_ORDER_TABLE                                                \
+    {{{1, 2, 1, 1}, {1, 1, 3, 1}, {3, 1, 1, 0}, {3, 2, 0, 0}, {3, 2, 0, 0}}, \
+     {{31, 31, 23, 23},                                                    \
+      {7, 7, 23, 7},                                                       \
+      {7, 27, 17, 27},                                                     \
+      {23, 23, 7, 7},                                                      \
+      {23, 23, 7, 7}}}
+#endif
 template <int BM, int BK, int LOAD, int SK>
 static __device__ __forceinline__ constexpr int fma_order()
 {
 #ifdef I2W_FMA_ORDER
     return I2W_FMA_ORDER;
 #else
-    constexpr int table[2][4][4] = {
-        {{1, 2, 1, 1}, {1, 1, 3, 1}, {3, 1, 1, 0}, {3, 2, 0, 0}},
-        {{31, 31, 23, 23}, {7, 7, 23, 7}, {7, 27, 17, 27}, {23, 23, 7, 7}}};
-    return table[SK][BK == 16 ? 3 : BM == 32 ? 0 : BM == 64 ? 1 : 2][LOAD];
+    constexpr int table[2][5][4] = I2W_FMA_ORDER_TABLE;
+    return table[SK][BK == 16 ? (BM == 128 ? 4 : 3)
+                     : BM == 32 ? 0
+                     : BM == 64 ? 1
+                                : 2][LOAD];
 #endif
 }
 
