@@ -107,6 +107,19 @@ static size_t channel_bytes(const i2w_im2win_cfg *cfg, int hb)
            sizeof(float);
 }
 
+/* Half the L2 of a core, or the window's budget where that is more (or
+ * the size is unknown). */
+static size_t half_l2(void)
+{
+#ifdef _SC_LEVEL2_CACHE_SIZE /* a glibc extension */
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#else
+    const long l2 = 0;
+#endif
+    return l2 > 2 * I2W_IM2WIN_WINDOW_BYTES ? (size_t)l2 / 2
+                                            : I2W_IM2WIN_WINDOW_BYTES;
+}
+
 /* Input channels per reduction chunk the filter's budget allows: a
  * chunk's panel is reused by every micro-tile of a work unit from L2. */
 static size_t filter_chunk(const i2w_im2win_cfg *cfg)
@@ -129,16 +142,19 @@ static int reads_in_place(const i2w_im2win_cfg *cfg)
 /* The most output rows, up to hb, whose window (all the channels) fits
  * the per-thread budget: NCHW and NHWC build a group's window whole; CHWN
  * and CHWN8 a chunk at a time, which chunk_blocking sizes instead.  NHWC
- * read in place builds none: its units take the rows wanted (conv4 of the
- * benchmark, 64 channels at 224 x 224, 7 x 7 taps of stride 2: 2 rows a
- * unit within the window's budget, 6-20 rows 5-7% faster on the Intel
- * host). */
+ * read in place builds none, but its units' input rows are read again
+ * for every panel: they stay within half the L2 (conv4 of the benchmark,
+ * 64 channels at 224 x 224, 7 x 7 taps of stride 2: 2 rows a unit within
+ * the window's budget, 6-20 rows 5-7% faster on the Intel host, 6 within
+ * its 1 MiB). */
 static int fit_window(const i2w_im2win_cfg *cfg, int hb)
 {
     const i2w_shape *sh = &cfg->sh;
     const size_t chans = cfg->chunked ? (size_t)cfg->cb : (size_t)sh->cg;
-    while (!batch_minor(sh) && !reads_in_place(cfg) && hb > 1 &&
-           chans * channel_bytes(cfg, hb) > I2W_IM2WIN_WINDOW_BYTES)
+    const size_t budget =
+        reads_in_place(cfg) ? half_l2() : I2W_IM2WIN_WINDOW_BYTES;
+    while (!batch_minor(sh) && hb > 1 &&
+           chans * channel_bytes(cfg, hb) > budget)
         hb--;
     return hb;
 }
@@ -160,18 +176,6 @@ static size_t thread_rows(int ho, int rows, size_t others, int threads)
     return div_up(div_up(ho, rows) * others, threads) * (size_t)rows;
 }
 
-/* Half the L2 of a core, or the window's budget where that is more (or
- * the size is unknown). */
-static size_t half_l2(void)
-{
-#ifdef _SC_LEVEL2_CACHE_SIZE /* a glibc extension */
-    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#else
-    const long l2 = 0;
-#endif
-    return l2 > 2 * I2W_IM2WIN_WINDOW_BYTES ? (size_t)l2 / 2
-                                            : I2W_IM2WIN_WINDOW_BYTES;
-}
 
 /* The work unit: images (ng), output rows (hb), parts of the panels. */
 static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
