@@ -176,7 +176,6 @@ static size_t thread_rows(int ho, int rows, size_t others, int threads)
     return div_up(div_up(ho, rows) * others, threads) * (size_t)rows;
 }
 
-
 /* The work unit: images (ng), output rows (hb), parts of the panels. */
 static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
 {
