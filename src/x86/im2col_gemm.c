@@ -21,9 +21,6 @@
 #include "config.h"
 #include "x86/x86.h"
 
-#ifdef I2W_HAVE_OPENBLAS
-#include <cblas.h>
-
 /* The geometry of one plan's products. */
 typedef struct {
     int unit;     /* 1x1 filter, stride 1, no padding: x is the column matrix */
@@ -59,6 +56,22 @@ static size_t col_elems(const i2w_shape *sh, const geometry *g)
         return 0;
     return (size_t)g->crs * g->rows * sh->wo * g->ldn;
 }
+
+/* Column matrices the plan holds: one per thread when the products are
+ * shared out among the threads, else one. */
+static int plan_buffers(const geometry *ge, int threads)
+{
+    return ge->units >= threads ? threads : 1;
+}
+
+size_t i2w_x86_im2col_workspace(const i2w_shape *sh, int threads)
+{
+    const geometry g = geometry_of(sh);
+    return col_elems(sh, &g) * sizeof(float) * (size_t)plan_buffers(&g, threads);
+}
+
+#ifdef I2W_HAVE_OPENBLAS
+#include <cblas.h>
 
 /* Every dimension and leading dimension handed to sgemm fits in int. */
 static int fits_blas(const i2w_shape *sh, const geometry *g)
@@ -268,13 +281,6 @@ static void product_gemm(const i2w_shape *sh, const geometry *ge,
                     (int)plane);
         break;
     }
-}
-
-/* Column matrices the plan holds: one per thread when the products are
- * shared out among the threads, else one. */
-static int plan_buffers(const geometry *ge, int threads)
-{
-    return ge->units >= threads ? threads : 1;
 }
 
 static i2w_status im2col_create(i2w_plan *plan, i2w_isa isa)

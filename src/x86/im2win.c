@@ -68,10 +68,9 @@
  * of 9 floats than on the per-output-row window's single run of 27
  * (Zen 5). */
 #define I2W_IM2WIN_MIN_ROW_RUN 64
-/* Most CHWN/CHWN8 window and tile bytes per thread, in percent of one
- * unfolded output row of the unit's images (chunk_blocking): the issue
- * bounds im2win's workspace by 45% of IM2COL_GEMM's, which unfolds one
- * such row per thread. */
+/* Most CHWN/CHWN8 window and tile bytes per thread, in percent of a
+ * thread's share of IM2COL_GEMM's column matrices (chunk_blocking): the
+ * issue bounds im2win's workspace by 45% of IM2COL_GEMM's. */
 #define I2W_IM2WIN_UNFOLDED_PERCENT 40
 /* Tile bytes of a CHWN/CHWN8 work unit (all its outputs, stored at the
  * end as vectors of images): stays in L2 while the panels run. */
@@ -340,13 +339,26 @@ static void chunk_blocking(i2w_im2win_cfg *cfg)
     size_t cb = filter_chunk(cfg);
     size_t win_bytes = I2W_IM2WIN_WINDOW_BYTES;
     if (batch_minor(sh)) {
-        /* the window and the tile together within a share of the
-         * columns of one output row of the unit's images unfolded
-         * (C/g*R*S x Wo x ng floats), the least an im2col that shares
-         * the unit's images holds: layers of few large output rows
-         * (conv12: 5 x 5, 512 channels) take fewer channels a chunk */
-        const size_t unfolded = (size_t)sh->cg * sh->r * sh->s * sh->wo *
-                                cfg->ng * sizeof(float);
+        /* the window and the tile together within a share of a
+         * thread's part of IM2COL_GEMM's column matrices (the x86 issue
+         * bounds im2win's workspace by 45% of them), or of one output row
+         * of the unit's images unfolded (C/g*R*S x Wo x ng floats) where
+         * that is more (1x1 layers, whose im2col unfolds nothing; groups
+         * bundled here, which it unfolds one at a time): layers of few
+         * large output rows (conv12: 5 x 5, 512 channels) take fewer
+         * channels a chunk.  Bounded by the one row alone, the
+         * benchmark's conv6-conv11 ran smaller chunks: CHWN conv9 (64
+         * channels at 56 x 56) chunks of 32, 6.03-6.14 ms against
+         * 5.36-5.63 with 64, conv11 4.19-4.36 against 3.85-4.11 (Intel
+         * host, alternating runs). */
+        size_t unfolded = (size_t)sh->cg * sh->r * sh->s * sh->wo *
+                          cfg->ng * sizeof(float);
+        const size_t im2col =
+            cfg->gb == 1 ? i2w_x86_im2col_workspace(sh, cfg->threads) /
+                               (size_t)cfg->threads
+                         : 0;
+        if (unfolded < im2col)
+            unfolded = im2col;
         const size_t tile = (size_t)cfg->hb * sh->wo * cfg->ng *
                             div_up(cfg->nkp, cfg->kparts) * cfg->nr *
                             sizeof(float);

@@ -42,5 +42,8 @@ extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2win;
 extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2win_dw;
 extern I2W_HIDDEN const i2w_x86_algo i2w_x86_direct;
 extern I2W_HIDDEN const i2w_x86_algo i2w_x86_im2col_gemm;
+/* Bytes of the workspace an IM2COL_GEMM plan of the shape holds on
+ * `threads` threads (whether or not OpenBLAS is there to run it). */
+I2W_HIDDEN size_t i2w_x86_im2col_workspace(const i2w_shape *sh, int threads);
 
 #endif /* I2W_X86_H */
