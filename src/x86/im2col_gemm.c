@@ -67,7 +67,8 @@ static int plan_buffers(const geometry *ge, int threads)
 size_t i2w_x86_im2col_workspace(const i2w_shape *sh, int threads)
 {
     const geometry g = geometry_of(sh);
-    return col_elems(sh, &g) * sizeof(float) * (size_t)plan_buffers(&g, threads);
+    return col_elems(sh, &g) * sizeof(float) *
+           (size_t)plan_buffers(&g, threads);
 }
 
 #ifdef I2W_HAVE_OPENBLAS
