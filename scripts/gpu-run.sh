@@ -19,6 +19,7 @@
 #           plugin (no make check: run quick or test for correctness)
 #    suite VARIANT...: the CUDA suite against each variant build of the
 #           plugin (e.g. "-DSK_JOIN_CLOCKS=0" for the stream-K fixup)
+#    suite-tune VARIANT... -- BENCH_ARGS: both, one build per variant
 #    profile BENCH_ARGS: GEMM disassembly and Nsight Compute reports
 #    full:  make check, bench, then the sanitizers (the default; the
 #           numbers come back even when the sanitizers outrun the call)
@@ -174,6 +175,31 @@ tune() {
         grep -v cuDNN >>"$OUT/summary.txt"
 }
 
+# The CUDA suite, then the benchmark, against each variant build of the
+# plugin, one build each (a tuning variant checked and measured in one
+# call): suite-tune VARIANT... -- BENCH_ARGS
+suite_tune() {
+    local variants=() i=0
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do variants+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    for v in "${variants[@]}"; do
+        local dir=/tmp/suite-tune-$i
+        i=$((i + 1))
+        echo "== variant '$v'" | tee -a "$OUT/check.log" >>"$OUT/bench.log"
+        if ! variant "$dir" "$v" "$OUT/check.log"; then
+            echo "variant '$v' does not build" | tee -a "$OUT/summary.txt"
+            continue
+        fi
+        IM2WIN_CUDA_PLUGIN=$dir/plugin.so step "suite '$v'" \
+            "$OUT/check.log" tests/test_cuda
+        IM2WIN_CUDA_PLUGIN=$dir/plugin.so step "bench '$v'" \
+            "$OUT/bench.log" bench/im2win-bench --backend cuda "$@"
+    done
+    grep -E '^(== variant|[0-9]+%)' "$OUT/check.log" >>"$OUT/summary.txt"
+    grep -E '^(== variant|conv[0-9]+ )' "$OUT/bench.log" |
+        grep -v cuDNN >>"$OUT/summary.txt"
+}
+
 # The CUDA suite against each variant of the plugin (paths a plain build
 # takes only on a busy device, e.g. "-DSK_JOIN_CLOCKS=0": every stream-K
 # join times out and the fixup kernel finishes the cut tiles):
@@ -241,6 +267,7 @@ device() {
     bench) run_bench "$@" ;;
     tune) tune "$@" ;;
     suite) suite "$@" ;;
+    suite-tune) suite_tune "$@" ;;
     profile) profile "$@" ;;
     full) check; run_bench "$@"; sanitize ;;
     verify) sass . "$OUT/sass.txt"; run_bench "$@"
