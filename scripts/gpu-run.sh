@@ -26,6 +26,8 @@
 #    verify: bench, then the sanitizers, whose memcheck run is the CUDA
 #           suite itself (the CPU suites run on the development machine):
 #           full's coverage of the CUDA code in less device time
+#    race:  racecheck alone (RACECHECK_S seconds, default 200), for
+#           when a verify call's share of the time ran out on it
 #    against BENCH_ARGS: the benchmark of this build and of the earlier
 #           one whose dist tarball is in .gpu-deps/base/ (scripts/gpu-run.sh
 #           prepare-base REV makes it), alternating, twice each, plus both
@@ -114,6 +116,11 @@ sanitize() {
         "$cs" --tool memcheck --leak-check full --error-exitcode 9 \
         tests/test_cuda
     tail -3 "$OUT/memcheck.log" >>"$OUT/summary.txt"
+    racecheck
+}
+
+racecheck() {
+    local cs=/usr/local/cuda/bin/compute-sanitizer
     # racecheck is slow: the hand-picked shapes cover every kernel; the
     # modes without make check leave it more of the call (RACECHECK_S)
     step racecheck "$OUT/racecheck.log" env CK_RUN_CASE=cases \
@@ -273,6 +280,8 @@ device() {
     verify) sass . "$OUT/sass.txt"; run_bench "$@"
         RACECHECK_S=${RACECHECK_S:-300} sanitize ;;
     against) against "$@" ;;
+    race) export IM2WIN_CUDA_PLUGIN=$PWD/src/cuda/libim2win-cuda.so
+        racecheck ;;
     *) echo "unknown mode $mode" >&2; exit 2 ;;
     esac
     cat "$OUT/summary.txt"
