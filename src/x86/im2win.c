@@ -130,12 +130,20 @@ static size_t filter_chunk(const i2w_im2win_cfg *cfg)
 
 /* Whether x is read in place (cfg->in_place): NHWC of one group, no
  * padding, no column dilation, and one reduction chunk (chunk_blocking
- * takes all the channels where the filter's budget allows them). */
+ * takes all the channels where the filter's budget allows them), of an
+ * input that stays in the caches.  A larger one comes from memory, and
+ * the micro-kernel's broadcasts then wait on it where the window's copy,
+ * a pass of sequential reads, would not (conv4 of the benchmark, 103 MB
+ * at batch 8, on the AMD host with its 1 MiB L2: 172-174 ms with the
+ * window against 184-187 in place on 2 threads, 339-352 against 372-380
+ * on one; conv8, 26 MB, 64.3-64.8 against 65.3-66.5). */
 static int reads_in_place(const i2w_im2win_cfg *cfg)
 {
     const i2w_shape *sh = &cfg->sh;
     return sh->layout == I2W_LAYOUT_NHWC && sh->g == 1 && sh->dw == 1 &&
-           sh->ph == 0 && sh->pw == 0 && filter_chunk(cfg) >= (size_t)sh->cg;
+           sh->ph == 0 && sh->pw == 0 &&
+           filter_chunk(cfg) >= (size_t)sh->cg &&
+           sh->x_elems * sizeof(float) <= I2W_IM2WIN_STREAM_BYTES;
 }
 
 /* The most output rows, up to hb, whose window (all the channels) fits
