@@ -151,9 +151,9 @@ static int reads_in_place(const i2w_im2win_cfg *cfg)
  * and CHWN8 a chunk at a time, which chunk_blocking sizes instead.  NHWC
  * read in place builds none, but its units' input rows are read again
  * for every panel: they stay within half the L2 (conv4 of the benchmark,
- * 64 channels at 224 x 224, 7 x 7 taps of stride 2: 2 rows a unit within
- * the window's budget, 6-20 rows 5-7% faster on the Intel host, 6 within
- * its 1 MiB). */
+ * 64 channels at 224 x 224, 7 x 7 taps of stride 2, when it was read in
+ * place at batch 8: 2 rows a unit within the window's budget, 6-20 rows
+ * 5-7% faster on the Intel host, 6 within its 1 MiB). */
 static int fit_window(const i2w_im2win_cfg *cfg, int hb)
 {
     const i2w_shape *sh = &cfg->sh;
