@@ -337,9 +337,12 @@ enum {
  * 250-330 in every order while their 16-byte stores of accumulators tied
  * registers together (see partial_at), 74-140 after.  The join of cut
  * tiles (see join) moved them to 83-590 in the same orders (the
- * 128-channel 16-byte pixel-major one to 321, the 16-deep one to 590);
- * this table is the one measured with the join, src/cuda/TUNING.md has
- * a search's orders for it, not yet measured.  The 128-channel
+ * 128-channel 16-byte pixel-major one to 321, the 16-deep one to 590),
+ * and a new search's best non-spilling orders cut those to 72-222:
+ * conv11 and conv12 (stream-K) 1.7-2.5% faster on an H100 in CHWN and
+ * NHWC, conv8 (whole tiles) unchanged (src/cuda/TUNING.md).  An order
+ * permutes the 64 FMAs of a step, one per accumulator, so every order
+ * computes the same sums bit for bit.  The 128-channel
  * whole-tile kernel of 16-byte NHWC loads stayed at 270-316 in the first
  * four orders (so its tiles run the scalar kernel: whole_tile_load,
  * below).  Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8,
@@ -348,12 +351,12 @@ enum {
  * build (scripts/gpu-run.sh tune). */
 #ifndef I2W_FMA_ORDER_TABLE
 #define I2W_FMA_ORDER_TABLE                                                \
-    {{{1, 2, 1, 1}, {1, 1, 3, 1}, {3, 1, 1, 0}, {3, 2, 0, 0}, {3, 2, 0, 0}}, \
-     {{31, 31, 23, 23},                                                    \
-      {7, 7, 23, 7},                                                       \
-      {7, 27, 17, 27},                                                     \
-      {23, 23, 7, 7},                                                      \
-      {23, 23, 7, 7}}}
+    {{{1, 2, 1, 1}, {1, 1, 3, 1}, {3, 1, 1, 0}, {3, 2, 0, 0}, {3, 1, 0, 0}}, \
+     {{31, 1, 27, 7},                                                      \
+      {23, 15, 7, 23},                                                     \
+      {1, 25, 17, 7},                                                      \
+      {7, 7, 7, 7},                                                        \
+      {7, 11, 7, 7}}}
 #endif
 template <int BM, int BK, int LOAD, int SK>
 static __device__ __forceinline__ constexpr int fma_order()
