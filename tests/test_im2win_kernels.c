@@ -2,9 +2,10 @@
  * convolution: every ISA x layout, on fixed shapes covering the blocking
  * edges (channel chunks, output-channel tails, every pixel-block width,
  * strides, padding, dilation, groups, 1x1 and 11x11 filters, output width
- * 1, batches 1, 3, 8, 9, 20), on random shapes, and on an output large enough
- * for the streaming stores; plus the workspace bound on the benchmark
- * layers.  AVX-512 cases are skipped, saying so, on a CPU without it. */
+ * 1, batches 1, 3, 8, 9, 20), on random shapes, on an output large enough
+ * for the streaming stores and an input too large to be read in place;
+ * plus the workspace bound on the benchmark layers.  AVX-512 cases are
+ * skipped, saying so, on a CPU without it. */
 #include "config.h"
 
 #include <check.h>
@@ -216,7 +217,9 @@ ISA_TESTS(avx512, I2W_ISA_AVX512)
  * and stores the partial ones, from the staged tiles of the planar units
  * with 3 channels, from the transposed tiles with 5); 1x1 over 32
  * channels, planes of whole lines (NCHW's planar units stream their
- * tiles' rows). */
+ * tiles' rows).  Kind 3: an input past 16 MiB, which NHWC copies into
+ * its window instead of reading it in place (3x3 at stride 2 over 64
+ * channels, no padding). */
 static void streamed_output(i2w_isa isa, i2w_layout layout, int kind)
 {
     if (isa_missing(isa))
@@ -227,10 +230,15 @@ static void streamed_output(i2w_isa isa, i2w_layout layout, int kind)
     if (kind == 2)
         d = (i2w_conv_desc){.n = 1, .c = 32, .h = 256, .w = 272, .k = 64,
                             .r = 1, .s = 1, .layout = layout};
+    if (kind == 3)
+        d = (i2w_conv_desc){.n = 1, .c = 64, .h = 263, .w = 262, .k = 19,
+                            .r = 3, .s = 3, .stride_h = 2, .stride_w = 2,
+                            .layout = layout};
     i2w_shape sh;
     char msg[256];
     ck_assert(i2w_shape_from_desc(&d, &sh, msg, sizeof msg) == I2W_OK);
-    ck_assert(sh.y_elems * sizeof(float) > (16u << 20));
+    ck_assert((kind == 3 ? sh.x_elems : sh.y_elems) * sizeof(float) >
+              (16u << 20));
     i2w_context ctx = {.threads = 2};
     i2w_plan plan = {.ctx = &ctx, .shape = sh, .op = I2W_OP_FORWARD,
                      .algo = I2W_ALGO_IM2WIN};
@@ -262,7 +270,7 @@ static void streamed_output(i2w_isa isa, i2w_layout layout, int kind)
 
 START_TEST(streamed)
 {
-    for (int kind = 0; kind < 3; kind++)
+    for (int kind = 0; kind < 4; kind++)
         streamed_output(_i / 4 ? I2W_ISA_AVX512 : I2W_ISA_AVX2,
                         layouts[_i % 4], kind);
 }
