@@ -16,6 +16,11 @@
  * (NHWC, 2 threads): 40 KiB chunks that stay in L1 lose 5-20% to the
  * partial sums' round trips and short runs; 320-640 KiB are best. */
 #define I2W_IM2WIN_PANEL_BYTES (512 * 1024)
+/* Most channels per chunk of an NHWC window whose rows of all the
+ * channels would crowd the L1 (rows_alias): ResNet-50's 1024 -> 256 1x1
+ * at 14 x 14, batch 1, one thread on the Zen 4 host, 1.53 ms in place,
+ * 0.98 with chunks of 128 channels, 0.94-0.95 with 256. */
+#define I2W_IM2WIN_ALIAS_CHUNK 256
 /* Bytes of all the panels' filter chunks, at most, for a tile to run
  * every panel in turn (cfg->panels_inner): they stay in L1 (32-48 KiB)
  * beside the tile's pixels. */
@@ -94,6 +99,30 @@ static int balanced(int n, size_t max)
     return div_up(n, div_up(n, max));
 }
 
+/* Whether the micro-kernel's mr pixels, `stride` floats apart in x or
+ * the window, crowd the L1: addresses 4 KiB apart share a set (64 sets
+ * of 64-byte lines on the hosts measured, 8 or 12 ways), and more of a
+ * tile's pixel rows in one set than the smaller L1 has ways evict each
+ * other at every step.  NHWC 1x1 layers of 1024 or 2048 channels read
+ * in place (4-8 KiB apart, all 14 rows in one set) ran at 57-68% of the
+ * peak on the Zen 4 host, against 93% from a window of 256-channel
+ * chunks (1 KiB apart); 512 channels (2 KiB, 7 rows a set) ran 5-10%
+ * faster in place than chunked. */
+static int rows_alias(int mr, size_t stride)
+{
+    const size_t line = 64 / sizeof(float), sets = 64;
+    if (stride % line != 0)
+        return 0;
+    size_t g = stride / line % sets, a = sets;
+    while (g) { /* gcd(stride in lines, sets) */
+        const size_t t = a % g;
+        a = g;
+        g = t;
+    }
+    return (size_t)mr > 8 * (sets / a);
+}
+
+
 static int batch_minor(const i2w_shape *sh)
 {
     return sh->layout == I2W_LAYOUT_CHWN || sh->layout == I2W_LAYOUT_CHWN8;
@@ -141,7 +170,7 @@ static int reads_in_place(const i2w_im2win_cfg *cfg)
 {
     const i2w_shape *sh = &cfg->sh;
     return sh->layout == I2W_LAYOUT_NHWC && sh->g == 1 && sh->dw == 1 &&
-           sh->ph == 0 && sh->pw == 0 &&
+           sh->ph == 0 && sh->pw == 0 && !cfg->chunked &&
            filter_chunk(cfg) >= (size_t)sh->cg &&
            sh->x_elems * sizeof(float) <= I2W_IM2WIN_STREAM_BYTES;
 }
@@ -250,6 +279,19 @@ static void unit_blocking(i2w_im2win_cfg *cfg, int vl, int threads)
             cb = win_cb;
         cfg->cb = line_chunks(sh, cb);
         hb = fit_window(cfg, hb_chunk);
+    } else if (sh->layout == I2W_LAYOUT_NHWC && cfg->row_window &&
+               rows_alias(cfg->mr, (size_t)sh->sw * sh->cg)) {
+        /* NHWC whose tile's pixel rows, in x or a window of all the
+         * channels, would crowd the L1 (rows_alias): a window of chunks
+         * whose rows do not */
+        size_t cb = filter_chunk(cfg);
+        if (cb > I2W_IM2WIN_ALIAS_CHUNK)
+            cb = I2W_IM2WIN_ALIAS_CHUNK;
+        cfg->cb = line_chunks(sh, cb);
+        while (cfg->cb > 16 && rows_alias(cfg->mr, (size_t)sh->sw * cfg->cb))
+            cfg->cb = line_chunks(sh, (size_t)cfg->cb - 1);
+        cfg->chunked = 1;
+        hb = fit_window(cfg, hb_want);
     }
     cfg->hb = balanced(sh->ho, hb);
     /* the same units go to the same threads every call (cfg->affine):
