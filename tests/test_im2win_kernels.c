@@ -147,10 +147,12 @@ static const int fixed[][14] = {
      * part; read in place, and with padding (a window) */
     {3, 288, 5, 5, 272, 3, 3, 1, 1, 0, 0, 1, 1, 1},
     {5, 256, 6, 6, 240, 3, 3, 1, 1, 1, 1, 1, 1, 1},
-    /* NHWC whose pixel rows 4 KiB apart would crowd the L1: a window of
-     * chunks of 256 channels in place of x */
+    /* pixel rows or filter rows 4 KiB apart, which would crowd the L1:
+     * NHWC takes a window of 256-channel chunks in place of x, NCHW
+     * smaller chunks (7x7 planes) or planar filter rows a line apart */
     {1, 1024, 7, 9, 40, 1, 1, 1, 1, 0, 0, 1, 1, 1},
     {2, 512, 9, 11, 24, 1, 1, 2, 2, 0, 0, 1, 1, 1},
+    {1, 2048, 7, 7, 20, 1, 1, 1, 1, 0, 0, 1, 1, 1},
 };
 
 static i2w_conv_desc desc_of(const int *f, i2w_layout l)

@@ -13,15 +13,16 @@ static uint64_t seed;
 /* Forward plans of backend b with algorithm a, on a shape where every
  * layout and the packed path matter (groups, padding, stride 2), or
  * (one) a 1x1 layer, which the x86 IM2WIN plan runs in NCHW from the
- * filter as given or its copy. */
+ * filter as given or its copy; one = 2: of 1024 channels, whose filter
+ * rows it always reads from a copy, a line further apart. */
 static void run_forward(i2w_backend b, i2w_algo a, i2w_layout l, int one)
 {
     i2w_conv_desc d = {.n = 3, .c = 12, .h = 11, .w = 9, .k = 20, .r = 3,
                        .s = 3, .stride_h = 2, .pad_h = 1, .pad_w = 1,
                        .groups = 2, .layout = l};
     if (one)
-        d = (i2w_conv_desc){.n = 2, .c = 48, .h = 8, .w = 8, .k = 20,
-                            .r = 1, .s = 1, .layout = l};
+        d = (i2w_conv_desc){.n = 2, .c = one == 2 ? 1024 : 48, .h = 8,
+                            .w = 8, .k = 20, .r = 1, .s = 1, .layout = l};
     i2w_shape sh;
     ck_assert_int_eq(tu_shape(&d, &sh), 0);
     uint64_t st = seed;
@@ -91,7 +92,7 @@ START_TEST(x86_each_algo)
     static const i2w_algo algos[] = {I2W_ALGO_IM2WIN, I2W_ALGO_DIRECT,
                                      I2W_ALGO_AUTO};
     for (size_t i = 0; i < sizeof algos / sizeof algos[0]; i++)
-        for (int one = 0; one < 2; one++)
+        for (int one = 0; one < 3; one++)
             run_forward(I2W_BACKEND_X86, algos[i], (i2w_layout)_i, one);
 }
 END_TEST

@@ -116,6 +116,11 @@ typedef struct {
      * parts of the channel tiles */
     int planar;
     int pb;
+    /* floats from one output channel's filter row to the next in the
+     * planar units: C/g*R*S, the filter read as it is, or a line more
+     * where the tile's rows would crowd the L1 (planar_blocking), the
+     * filter then always read from its packed copy */
+    int planar_lda;
     int threads;       /* threads the workspace is sized for */
     /* x, y and the packed filter small enough to stay in the threads' L2
      * caches between calls: each thread is given the same work units
@@ -166,7 +171,16 @@ extern I2W_HIDDEN const i2w_im2win_isa i2w_im2win_isa_avx512;
 static inline size_t i2w_im2win_packed_elems(const i2w_im2win_cfg *cfg)
 {
     const i2w_shape *sh = &cfg->sh;
+    if (cfg->planar)
+        return (size_t)sh->g * sh->kg * cfg->planar_lda;
     return (size_t)sh->g * cfg->kgp * sh->cg * sh->r * sh->s;
+}
+
+/* Whether the planar units read the filter as it is (planar_lda). */
+static inline int i2w_im2win_planar_reads_w(const i2w_im2win_cfg *cfg)
+{
+    const i2w_shape *sh = &cfg->sh;
+    return cfg->planar_lda == sh->cg * sh->r * sh->s;
 }
 
 /* Width of filter panel kp: nr, or the channels left rounded up to whole

@@ -582,10 +582,11 @@ static void forward(const i2w_im2win_cfg *cfg, const float *x, const float *w,
 {
     const i2w_shape *sh = &cfg->sh;
     /* w = NULL: packed already holds the filter (pack() below); the
-     * planar units read w itself */
+     * planar units read w itself where its rows are as they want them */
+    const int reads_w = cfg->planar && i2w_im2win_planar_reads_w(cfg);
     const int pack_items =
-        w && !cfg->planar ? I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg) : 0;
-    const float *planar_w = w ? w : packed;
+        w && !reads_w ? I2W_IM2WIN_SYM(i2w_im2win_pack_items)(cfg) : 0;
+    const float *planar_w = w && reads_w ? w : packed;
     const int band = cfg->hb * cfg->nsub;
     const int nbands = (sh->ho + band - 1) / band;
     const int ngroups = (sh->n + cfg->ng - 1) / cfg->ng;

@@ -117,9 +117,8 @@ static void pack_lane_groups(const i2w_im2win_cfg *cfg, const float *w,
 
 /* Filters with output channels outermost (NCHW, NHWC) are packed a panel
  * per item, the others an input channel per item, bundles for the
- * lane-group kernels a bundle per item; the planar units read
- * the filter as it is, so a filter set on the plan is copied a group per
- * item. */
+ * lane-group kernels a bundle per item; the planar units' filter is
+ * copied a group per item, its rows planar_lda floats apart. */
 int I2W_IM2WIN_SYM(i2w_im2win_pack_items)(const i2w_im2win_cfg *cfg)
 {
     if (cfg->planar || cfg->lane_groups)
@@ -137,8 +136,10 @@ void I2W_IM2WIN_SYM(i2w_im2win_pack_item)(const i2w_im2win_cfg *cfg,
         return;
     }
     if (cfg->planar) {
-        const size_t group = (size_t)sh->kg * sh->cg * sh->r * sh->s;
-        i2w_copy_floats(packed + item * group, w + item * group, (int)group);
+        const int red = sh->cg * sh->r * sh->s;
+        for (int k = item * sh->kg; k < (item + 1) * sh->kg; k++)
+            i2w_copy_floats(packed + (size_t)k * cfg->planar_lda,
+                            w + (size_t)k * red, red);
         return;
     }
     if (!cfg->pack_row) {

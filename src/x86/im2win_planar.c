@@ -162,7 +162,7 @@ void I2W_IM2WIN_SYM(i2w_im2win_planar_unit)(const i2w_im2win_cfg *cfg,
     float *yp = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
                                    n, g * kg, 0, 0) + p0;
     i2w_im2win_uk_args args = {
-        .a_pix = red, .nseg = 1, .nseg_s = 1, .run = red, .seg_step = 1,
+        .a_pix = cfg->planar_lda, .nseg = 1, .nseg_s = 1, .run = red, .seg_step = 1,
         .seg_wrap = INT_MAX, .npanels = 1,
         .ldc = staged ? cfg->stage_pix : cfg->ys_k, .first = 1};
     for (int q = 0; q < np; q += cfg->nr) {
@@ -187,7 +187,7 @@ void I2W_IM2WIN_SYM(i2w_im2win_planar_unit)(const i2w_im2win_cfg *cfg,
             const int k0 = t * (kg / ntile) + (t < wide ? t : wide);
             /* the tiles of this width in one call */
             args.ntiles = (t < wide && t1 > wide ? wide : t1) - t;
-            args.a = w + ((ptrdiff_t)g * kg + k0) * red;
+            args.a = w + ((ptrdiff_t)g * kg + k0) * cfg->planar_lda;
             args.a_half = (mr + 1) / 2 * args.a_pix;
             args.c = (staged ? stage + (ptrdiff_t)(k0 - kbeg) * args.ldc
                              : yp + (ptrdiff_t)k0 * args.ldc) +
