@@ -30,7 +30,10 @@ static void run_forward(i2w_backend b, i2w_algo a, i2w_layout l, int one)
     float *w1 = tu_alloc_random(sh.w_elems, &st);
     float *w2 = tu_alloc_random(sh.w_elems, &st);
     float *bias = tu_alloc_random((size_t)sh.k, &st);
-    float *y = tu_alloc_nan(sh.y_elems);
+    /* y also serves as a filter below (set to check that a filter
+     * aliasing y is refused), which reads w_elems floats from it */
+    float *y =
+        tu_alloc_nan(sh.y_elems > sh.w_elems ? sh.y_elems : sh.w_elems);
     float *want = tu_alloc_nan(sh.y_elems);
     int red = tu_reduction(&sh, I2W_OP_FORWARD);
 

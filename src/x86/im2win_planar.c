@@ -162,8 +162,8 @@ void I2W_IM2WIN_SYM(i2w_im2win_planar_unit)(const i2w_im2win_cfg *cfg,
     float *yp = y + i2w_act_offset(sh->layout, sh->nb, sh->k, sh->ho, sh->wo,
                                    n, g * kg, 0, 0) + p0;
     i2w_im2win_uk_args args = {
-        .a_pix = cfg->planar_lda, .nseg = 1, .nseg_s = 1, .run = red, .seg_step = 1,
-        .seg_wrap = INT_MAX, .npanels = 1,
+        .a_pix = cfg->planar_lda, .nseg = 1, .nseg_s = 1, .run = red,
+        .seg_step = 1, .seg_wrap = INT_MAX, .npanels = 1,
         .ldc = staged ? cfg->stage_pix : cfg->ys_k, .first = 1};
     for (int q = 0; q < np; q += cfg->nr) {
         args.nk = np - q < cfg->nr ? np - q : cfg->nr;
