@@ -153,6 +153,18 @@ static const int fixed[][14] = {
     {1, 1024, 7, 9, 40, 1, 1, 1, 1, 0, 0, 1, 1, 1},
     {2, 512, 9, 11, 24, 1, 1, 2, 2, 0, 0, 1, 1, 1},
     {1, 2048, 7, 7, 20, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+    /* NHWC of 64 output channels (one group): AVX-512's wide tiles of 6
+     * pixels x 4 vectors, with padding over 17 channels, rows of 3
+     * pixels paired into one tile, read in place, 11x11 of stride 4,
+     * dilated taps over padding in 1024-channel chunks, a 1x1 layer in
+     * chunks, a filter over half an L2 */
+    {2, 17, 9, 31, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+    {3, 8, 7, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+    {2, 24, 11, 37, 64, 3, 2, 2, 1, 0, 0, 2, 1, 1},
+    {3, 3, 23, 23, 64, 11, 11, 4, 4, 0, 0, 1, 1, 1},
+    {1, 1024, 9, 9, 64, 3, 3, 1, 1, 6, 6, 6, 6, 1},
+    {1, 1024, 7, 9, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+    {3, 288, 5, 5, 64, 3, 3, 1, 1, 0, 0, 1, 1, 1},
 };
 
 static i2w_conv_desc desc_of(const int *f, i2w_layout l)
@@ -179,17 +191,19 @@ static void fixed_shapes(i2w_isa isa, int li)
 
 /* Output widths 1..30 reach every micro-tile width of both ISAs (up to
  * 14 pixels, and the splits of two and three blocks); K = 40 reaches the
- * one- and two-vector tiles and a masked tail. */
+ * one- and two-vector tiles and a masked tail, K = 64 the wide tiles of
+ * AVX-512 (NHWC: up to 6 pixels, 4 vectors). */
 static void every_tile(i2w_isa isa, int li)
 {
     if (isa_missing(isa))
         return;
     uint64_t st = seed + 10 + (uint64_t)li;
-    for (int wo = 1; wo <= 30; wo++) {
-        i2w_conv_desc d = {.n = 2, .c = 5, .h = 4, .w = wo + 2, .k = 40,
-                           .r = 3, .s = 3, .layout = layouts[li]};
-        check_desc(isa, &d, 2, &st);
-    }
+    for (int k = 40; k <= 64; k += 24)
+        for (int wo = 1; wo <= 30; wo++) {
+            i2w_conv_desc d = {.n = 2, .c = 5, .h = 4, .w = wo + 2, .k = k,
+                               .r = 3, .s = 3, .layout = layouts[li]};
+            check_desc(isa, &d, 2, &st);
+        }
 }
 
 static void random_shapes(i2w_isa isa, int li)

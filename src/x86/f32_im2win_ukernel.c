@@ -4,6 +4,10 @@
  * and does MR*NV FMAs with NV packed filter vectors.  One generic body,
  * specialised by the compiler for every (MR, NV) of the tables below.
  *
+ * With AVX-512 the wide kernels, NV = 3 or 4 and MR up to 6, run panels
+ * of 64 output channels (cfg->nr): a pixel's broadcast then feeds 4
+ * FMAs, not 2, and a tile's outputs are whole 256-byte pixels of y.
+ *
  * The lane-group kernels f32_im2win_lg<G>_<MR>__<isa> are the same body
  * for bundled groups of G = 2 or 4 input and output channels each
  * (ResNeXt's 32x4d), one vector of output channels holding I2W_VL / G
@@ -190,6 +194,10 @@ tile(const int mr, const int nv, const int g, const i2w_im2win_uk_args *args,
 
 I2W_FOR_MR(I2W_UK_DEFINE, 1)
 I2W_FOR_MR(I2W_UK_DEFINE, 2)
+#if I2W_MR_WIDE
+I2W_FOR_MR_WIDE(I2W_UK_DEFINE, 3)
+I2W_FOR_MR_WIDE(I2W_UK_DEFINE, 4)
+#endif
 I2W_FOR_MR(I2W_LG_DEFINE, 2)
 I2W_FOR_MR(I2W_LG_DEFINE, 4)
 
@@ -200,6 +208,10 @@ const i2w_im2win_ukernel I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX]
                                                           [I2W_MR_MAX] = {
     {I2W_FOR_MR(I2W_UK_ENTRY, 1)},
     {I2W_FOR_MR(I2W_UK_ENTRY, 2)},
+#if I2W_MR_WIDE
+    {I2W_FOR_MR_WIDE(I2W_UK_ENTRY, 3)},
+    {I2W_FOR_MR_WIDE(I2W_UK_ENTRY, 4)},
+#endif
 };
 
 const i2w_im2win_ukernel I2W_IM2WIN_SYM(i2w_im2win_lg_kernels)[2]

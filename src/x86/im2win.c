@@ -573,13 +573,31 @@ static void strides(i2w_im2win_cfg *cfg)
     cfg->ys_w = i2w_act_offset(l, sh->nb, sh->k, sh->ho, sh->wo, 0, 0, 0, 1);
 }
 
+/* Whether the wide micro-tiles (f32_im2win_ukernel.c) run the layer:
+ * NHWC of one group whose output channels are one wide panel.  Each
+ * pixel's input is then broadcast once, not once per panel, and its
+ * outputs are stored whole.  Four alternating runs on the Zen 4 host, 2
+ * threads, against 14 x 2 tiles: conv9 of the benchmark (64 -> 64 at 56,
+ * batch 8) 8.5-9.0 -> 7.7-8.0 ms, VGG's first layer at batch 1 1.03-1.53
+ * -> 0.93-1.15 ms, ResNet-50's 64-channel 3x3 and 1x1 layers 0-3%
+ * faster.  Wide panels of 128 or more channels were 0-8% slower there
+ * (conv4-6, conv11), some faster (conv8, conv10) within the noise; NCHW
+ * (its tiles transposed into y's planes) gained nothing beyond it. */
+static int wide_fits(const i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa)
+{
+    const i2w_shape *sh = &cfg->sh;
+    return isa->mr_wide && sh->layout == I2W_LAYOUT_NHWC && cfg->gb == 1 &&
+           sh->kg == isa->nv_wide * isa->vl;
+}
+
 static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
                             int threads)
 {
     const i2w_shape *sh = &cfg->sh;
+    const int wide = wide_fits(cfg, isa);
     cfg->vl = isa->vl;
-    cfg->mr = isa->mr_max;
-    cfg->nr = isa->nv_max * isa->vl;
+    cfg->mr = wide ? isa->mr_wide : isa->mr_max;
+    cfg->nr = (wide ? isa->nv_wide : isa->nv_max) * isa->vl;
     cfg->nkp = div_up(sh->kg, cfg->nr);
     cfg->kgp = (cfg->nkp - 1) * cfg->nr +
                i2w_im2win_panel_width(cfg, cfg->nkp - 1);

@@ -48,7 +48,7 @@
  *
  * The filter is packed at execute, or once by set_filter, into
  * [group][panel][chunk][R][S][cb][panel width] ([S][R] without
- * cfg->row_window: the order of the window), panels of nv_max vectors of output
+ * cfg->row_window: the order of the window), panels of cfg->nr output
  * channels, the last one zero-padded to whole vectors, in plan-owned
  * memory allocated at creation. */
 #ifndef I2W_X86_IM2WIN_H
@@ -76,7 +76,8 @@ typedef struct {
     int lane_groups;
     int vl;     /* floats per vector */
     int mr;     /* most output pixels per micro-tile */
-    int nr;     /* output channels per filter panel (nv_max vectors) */
+    int nr;     /* output channels per filter panel (nv_max or nv_wide
+                 * vectors) */
     int nkp;    /* filter panels per group */
     int kgp;    /* panel widths of one group summed */
     int cb;     /* input channels per reduction chunk (last may be less) */
@@ -153,6 +154,9 @@ typedef struct {
     int vl;     /* floats per vector */
     int mr_max; /* pixels per micro-tile */
     int nv_max; /* vectors of output channels per micro-tile */
+    /* the wide micro-tiles (f32_im2win_ukernel.c): pixels and vectors of
+     * output channels; 0 where the ISA has none */
+    int mr_wide, nv_wide;
     /* y = conv(x, w) (+ bias) on up to cfg->threads threads; packed holds
      * the packed filter, ws cfg->threads * (win_elems + tile_elems). */
     void (*forward)(const i2w_im2win_cfg *cfg, const float *x,

@@ -640,7 +640,9 @@ static void pack(const i2w_im2win_cfg *cfg, const float *w, float *packed,
 const i2w_im2win_isa I2W_IM2WIN_SYM(i2w_im2win_isa) = {
     .vl = I2W_VL,
     .mr_max = I2W_MR_MAX,
-    .nv_max = I2W_NV_MAX,
+    .nv_max = I2W_NV_NARROW,
+    .mr_wide = I2W_MR_WIDE,
+    .nv_wide = I2W_MR_WIDE ? I2W_NV_MAX : 0,
     .forward = forward,
     .pack = pack,
 };

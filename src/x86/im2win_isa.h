@@ -14,15 +14,20 @@
 #if defined(I2W_X86_AVX512)
 #define I2W_IM2WIN_SYM(name) name##_avx512
 /* 14 pixels x 2 vectors = 28 accumulators + 2 filter vectors + 1
- * broadcast of the 32 zmm registers */
+ * broadcast of the 32 zmm registers; the wide tiles (panels of 4
+ * vectors) 6 pixels x 4 vectors = 24 + 4 + 1 */
 #define I2W_MR_MAX 14
-#define I2W_NV_MAX 2
+#define I2W_NV_MAX 4
+#define I2W_NV_NARROW 2
+#define I2W_MR_WIDE 6
 #else /* I2W_X86_AVX2 */
 #define I2W_IM2WIN_SYM(name) name##_avx2
 /* 6 pixels x 2 vectors = 12 accumulators + 2 filter vectors + 1
  * broadcast of the 16 ymm registers */
 #define I2W_MR_MAX 6
 #define I2W_NV_MAX 2
+#define I2W_NV_NARROW 2
+#define I2W_MR_WIDE 0 /* no wide tiles */
 #endif
 
 /* NCHW, NHWC: build the rows sp names of the window of group g, chunks

@@ -65,7 +65,17 @@ typedef void (*i2w_im2win_ukernel)(const i2w_im2win_uk_args *args);
 #error "no MR list for this I2W_MR_MAX"
 #endif
 
-/* [nv - 1][mr - 1] */
+/* X(mr, arg) for the MR values of the wide tiles (nv > I2W_NV_NARROW),
+ * where the ISA has them. */
+#if I2W_MR_WIDE == 6
+#define I2W_FOR_MR_WIDE(X, arg)                                            \
+    X(1, arg) X(2, arg) X(3, arg) X(4, arg) X(5, arg) X(6, arg)
+#elif I2W_MR_WIDE != 0
+#error "no MR list for this I2W_MR_WIDE"
+#endif
+
+/* [nv - 1][mr - 1]: every mr up to I2W_MR_MAX for nv up to I2W_NV_NARROW,
+ * up to I2W_MR_WIDE beyond (NULL past it) */
 extern I2W_HIDDEN const i2w_im2win_ukernel
     I2W_IM2WIN_SYM(i2w_im2win_ukernels)[I2W_NV_MAX][I2W_MR_MAX];
 /* The lane-group kernels (f32_im2win_ukernel.c, cfg->lane_groups):
