@@ -156,14 +156,17 @@ static const int fixed[][14] = {
     /* NHWC of 64 output channels (one group): AVX-512's wide tiles of 6
      * pixels x 4 vectors, with padding over 17 channels, rows of 3
      * pixels paired into one tile, read in place, 11x11 of stride 4,
-     * dilated taps over padding in 1024-channel chunks, a 1x1 layer in
-     * chunks, a filter over half an L2 */
+     * dilated taps over padding in 1024-channel chunks, 1x1 layers (3
+     * wide panels; 2048 channels read in place), a filter over half an
+     * L2 */
     {2, 17, 9, 31, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1},
     {3, 8, 7, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1},
     {2, 24, 11, 37, 64, 3, 2, 2, 1, 0, 0, 2, 1, 1},
     {3, 3, 23, 23, 64, 11, 11, 4, 4, 0, 0, 1, 1, 1},
     {1, 1024, 9, 9, 64, 3, 3, 1, 1, 6, 6, 6, 6, 1},
     {1, 1024, 7, 9, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+    {3, 40, 5, 7, 192, 1, 1, 1, 1, 0, 0, 1, 1, 1},
+    {1, 2048, 7, 7, 128, 1, 1, 1, 1, 0, 0, 1, 1, 1},
     {3, 288, 5, 5, 64, 3, 3, 1, 1, 0, 0, 1, 1, 1},
 };
 

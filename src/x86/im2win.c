@@ -574,26 +574,34 @@ static void strides(i2w_im2win_cfg *cfg)
 }
 
 /* Whether the wide micro-tiles (f32_im2win_ukernel.c) run the layer:
- * NHWC of one group whose output channels are one wide panel.  Each
- * pixel's input is then broadcast once, not once per panel, and its
- * outputs are stored whole.  Four alternating runs on the Zen 4 host, 2
- * threads, against 14 x 2 tiles: conv9 of the benchmark (64 -> 64 at 56,
- * batch 8) 8.5-9.0 -> 7.7-8.0 ms, VGG's first layer at batch 1 1.03-1.53
- * -> 0.93-1.15 ms, ResNet-50's 64-channel 3x3 and 1x1 layers 0-3%
- * faster.  Wide panels of 128 or more channels were 0-8% slower there
- * (conv4-6, conv11), some faster (conv8, conv10) within the noise; NCHW
- * (its tiles transposed into y's planes) gained nothing beyond it. */
+ * NHWC of one group whose output channels are one wide panel, or whole
+ * wide panels of a 1x1 layer (cfg->flat).  Each pixel's input is then
+ * broadcast once per 64 output channels, not per 32, and its outputs are
+ * stored whole; and 6 pixel rows 4 KiB apart (1024 channels and more)
+ * do not crowd the L1 (rows_alias), so x is read in place.  Alternating
+ * runs on the Zen 4 host, 2 threads, against 14 x 2 tiles: conv9 of the
+ * benchmark (64 -> 64 at 56, batch 8) 8.5-9.0 -> 7.7-8.0 ms, VGG's
+ * first layer at batch 1 1.03-1.53 -> 0.93-1.15; ResNet-50's 1x1 layers
+ * 1024 -> 256 at 14 at batch 1 0.56-0.61 -> 0.45-0.47 ms, at batch 8
+ * 4.45-4.70 -> 3.73-3.85, 2048 -> 512 at 7 at batch 8 3.98-4.09 ->
+ * 3.60-3.70, the other 1x1 layers of 64 to 2048 channels level or up to
+ * 7% faster.  Wide panels of 128 or more channels with taps were 0-8%
+ * slower (conv4-6, conv11); NCHW (its tiles transposed into y's planes)
+ * gained nothing beyond the noise on conv9. */
 static int wide_fits(const i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa)
 {
     const i2w_shape *sh = &cfg->sh;
+    const int panel = isa->nv_wide * isa->vl;
     return isa->mr_wide && sh->layout == I2W_LAYOUT_NHWC && cfg->gb == 1 &&
-           sh->kg == isa->nv_wide * isa->vl;
+           (sh->kg == panel || (cfg->flat && sh->kg % panel == 0));
 }
 
 static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
                             int threads)
 {
     const i2w_shape *sh = &cfg->sh;
+    cfg->flat = sh->r == 1 && sh->s == 1 && sh->sh == 1 && sh->sw == 1 &&
+                sh->ph == 0 && sh->pw == 0;
     const int wide = wide_fits(cfg, isa);
     cfg->vl = isa->vl;
     cfg->mr = wide ? isa->mr_wide : isa->mr_max;
@@ -613,8 +621,6 @@ static void choose_blocking(i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa,
     cfg->affine = act + i2w_im2win_packed_elems(cfg) * sizeof(float) <=
                       (size_t)threads * I2W_IM2WIN_AFFINE_BYTES &&
                   macs <= (double)I2W_IM2WIN_AFFINE_INTENSITY * act;
-    cfg->flat = sh->r == 1 && sh->s == 1 && sh->sh == 1 && sh->sw == 1 &&
-                sh->ph == 0 && sh->pw == 0;
     strides(cfg);
     cfg->planar = planar_fits(cfg);
     if (cfg->planar) {
