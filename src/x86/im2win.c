@@ -587,7 +587,9 @@ static void strides(i2w_im2win_cfg *cfg)
  * 3.60-3.70, the other 1x1 layers of 64 to 2048 channels level or up to
  * 7% faster.  Wide panels of 128 or more channels with taps were 0-8%
  * slower (conv4-6, conv11); NCHW (its tiles transposed into y's planes)
- * gained nothing beyond the noise on conv9. */
+ * and CHWN/CHWN8 (tiles of images) gained nothing beyond the noise on
+ * conv9, nor 1x1 layers on a last panel of 32 channels (MobileNetV2's
+ * 96- and 160-channel outputs). */
 static int wide_fits(const i2w_im2win_cfg *cfg, const i2w_im2win_isa *isa)
 {
     const i2w_shape *sh = &cfg->sh;
