@@ -580,12 +580,12 @@ static void strides(i2w_im2win_cfg *cfg)
  * stored whole; and 6 pixel rows 4 KiB apart (1024 channels and more)
  * do not crowd the L1 (rows_alias), so x is read in place.  Alternating
  * runs on the Zen 4 host, 2 threads, against 14 x 2 tiles: conv9 of the
- * benchmark (64 -> 64 at 56, batch 8) 8.5-9.0 -> 7.7-8.0 ms, VGG's
+ * benchmark (64 -> 64 at 56, batch 8) 8.1-9.1 -> 7.7-8.6 ms, VGG's
  * first layer at batch 1 1.03-1.53 -> 0.93-1.15; ResNet-50's 1x1 layers
- * 1024 -> 256 at 14 at batch 1 0.56-0.61 -> 0.45-0.47 ms, at batch 8
+ * 1024 -> 256 at 14 at batch 1 0.49-0.61 -> 0.44-0.47 ms, at batch 8
  * 4.45-4.70 -> 3.73-3.85, 2048 -> 512 at 7 at batch 8 3.98-4.09 ->
- * 3.60-3.70, the other 1x1 layers of 64 to 2048 channels level or up to
- * 7% faster.  Wide panels of 128 or more channels with taps were 0-8%
+ * 3.60-3.70, the other 1x1 layers of 64 to 2048 channels level or a few
+ * % faster.  Wide panels of 128 or more channels with taps were 0-8%
  * slower (conv4-6, conv11); NCHW (its tiles transposed into y's planes)
  * and CHWN/CHWN8 (tiles of images) gained nothing beyond the noise on
  * conv9, nor 1x1 layers on a last panel of 32 channels (MobileNetV2's
