@@ -115,6 +115,11 @@ static const int fixed[][14] = {
     /* dilated columns in a window of input rows, padding wider than the
      * dilated filter: taps, rows and whole tiles in the padding skipped */
     {2, 64, 2, 6, 20, 3, 3, 1, 1, 6, 6, 4, 3, 1},
+    /* tap columns entering and leaving the input far enough from the
+     * row's ends for the row's tiles to split there (stretch_end): two
+     * stretches; three, at a column stride of 2 */
+    {2, 24, 20, 20, 40, 3, 3, 1, 1, 8, 8, 8, 8, 1},
+    {1, 16, 9, 60, 40, 3, 3, 1, 2, 1, 14, 1, 14, 1},
     /* the same in a window of R rows per output row (ASPP: 1024
      * channels, one output row's ring would hold 13 input rows): tap
      * rows skipped at both ends, a run per valid tap column */

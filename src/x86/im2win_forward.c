@@ -122,6 +122,38 @@ static int pair_rows(const i2w_im2win_cfg *cfg, const i2w_im2win_uk_args *args,
            (rel + 1) * sh->sh + (hi0 - 1) * sh->dh < args->seg_wrap;
 }
 
+/* The end of the stretch of a row's output columns from `start` whose
+ * tiles run apart from the next ones: the next column past which a tap
+ * column enters or leaves the input, where the stretch and what is left
+ * of the row after it are both at least `least` columns long (else the
+ * row's end).  A tile across such a column runs the taps of both sides
+ * on all its pixels, the padding's zeros too: DeepLab's ASPP (dilation
+ * 6, 33 columns, taps entering at column 6 and leaving at 27) spent 14%
+ * more FMAs in tiles of 11 columns than there are taps in the input.
+ * Columns 1-3 from the edge (3x3 filters, padding 1-3) do not make
+ * stretches of their own: a tile of so few pixels has too few
+ * accumulators to cover the FMAs' latency (8 chains of 4 cycles for 2
+ * FMAs a cycle). */
+#define I2W_IM2WIN_MIN_STRETCH 4
+static int stretch_end(const i2w_im2win_cfg *cfg, int start, int least)
+{
+    const i2w_shape *sh = &cfg->sh;
+    int end = sh->wo;
+    for (int t = 0; t < sh->s; t++) {
+        /* output columns whose tap t reads input column 0, and W */
+        const int in0 = sh->pw - t * sh->dw;
+        const int edges[2] = {in0, in0 + sh->w};
+        for (int e = 0; e < 2; e++) {
+            if (edges[e] <= 0)
+                continue;
+            const int col = (edges[e] + sh->sw - 1) / sh->sw;
+            if (col - start >= least && sh->wo - col >= least && col < end)
+                end = col;
+        }
+    }
+    return end;
+}
+
 /* The micro-tiles of output row ho, `rel` rows after the first output row
  * of the window chunk (cbn channels), or of rows ho and ho + 1 as one
  * tile where `rows` (left in the block) allows and pair_rows says so, for
@@ -140,7 +172,6 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
      * them, one call for all, where a row each gave 1x1 layers of 16
      * channels two calls of a tile and a half */
     const int wo = cfg->flat ? rows * sh->wo : sh->wo;
-    const int nblk = pair ? 1 : (wo + cfg->mr - 1) / cfg->mr;
     const int nv = (args->nk + I2W_VL - 1) / I2W_VL;
     /* packed floats per tap */
     const ptrdiff_t step = cfg->lane_groups
@@ -169,17 +200,24 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
     const ptrdiff_t next_row = cfg->row_window
                                    ? sh->sh * args->a_seg
                                    : i2w_im2win_row_step(cfg, cbn);
-    int wo0 = 0;
-    for (int blk = 0; blk < nblk; blk += args->ntiles) {
+    const int whole = pair || cfg->flat;
+    for (int wo0 = 0, end = 0, span = 0, nblk = 0, blk = 0; wo0 < wo;
+         blk += args->ntiles) {
+        if (wo0 == end) { /* the next stretch */
+            end = whole ? wo : stretch_end(cfg, wo0, I2W_IM2WIN_MIN_STRETCH);
+            span = end - wo0;
+            nblk = pair ? 1 : (span + cfg->mr - 1) / cfg->mr;
+            blk = 0;
+        }
         /* equal blocks, the first ones one pixel longer */
-        const int mr = pair ? 2 * wo : wo / nblk + (blk < wo % nblk);
+        const int mr = pair ? 2 * wo : span / nblk + (blk < span % nblk);
         const int ext = pair ? wo : mr; /* pixels of one row */
         int s_lo, s_hi;
         col_taps(cfg, wo0, ext, &s_lo, &s_hi);
         /* the next blocks of the same width and tap columns in one call */
         args->ntiles = 1;
         for (int nx = blk + 1;
-             nx < nblk && (nx < wo % nblk) == (blk < wo % nblk); nx++) {
+             nx < nblk && (nx < span % nblk) == (blk < span % nblk); nx++) {
             int lo, hi;
             col_taps(cfg, wo0 + (nx - blk) * mr, mr, &lo, &hi);
             if (lo != s_lo || hi != s_hi)
@@ -208,7 +246,7 @@ static int row_tiles(const i2w_im2win_cfg *cfg, i2w_im2win_uk_args *args,
         }
         args->c = c + wo0 * args->ldc;
         kernels[mr - 1](args);
-        wo0 += args->ntiles * mr;
+        wo0 += pair ? wo : args->ntiles * mr;
     }
     return cfg->flat ? rows : pair ? 2 : 1;
 }
