@@ -124,6 +124,7 @@ static const int fixed[][14] = {
      * channels, one output row's ring would hold 13 input rows): tap
      * rows skipped at both ends, a run per valid tap column */
     {1, 1024, 9, 9, 20, 3, 3, 1, 1, 6, 6, 6, 6, 1},
+    {1, 1024, 9, 9, 128, 3, 3, 1, 1, 6, 6, 6, 6, 1}, /* NHWC: wide tiles */
     /* NCHW 1x1 as planar units (pixels the vector lanes): channel tiles
      * of two widths, a 2-pixel last panel, groups, dilation (moot), a
      * few pixels split into parts of the channel tiles */
