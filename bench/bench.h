@@ -26,6 +26,7 @@ typedef struct {
     const char *layer_names; /* comma list, or NULL for all */
     int batch;               /* 0: 8 on host backends, the CSV's on CUDA */
     int reps;                /* 0: enough for ~0.5 s, at least 5 */
+    int rounds;              /* passes over the whole set (>= 1) */
     int threads;             /* 0: the library's default */
     const char *csv;
     int mem, check, info;
@@ -259,5 +260,14 @@ void bench_output_header(const bench_output *o, const char *title);
 void bench_output_row(const bench_output *o, const bench_row *row);
 /* Sum of ms and overall GFLOP/s per (backend, layout, algo). */
 void bench_output_totals(const bench_row *rows, size_t count);
+
+/* ------------------------------------------------------------ rounds.c */
+
+/* Another round's rows of a group into the best so far: a failure (an
+ * error or a failed check) in any round sticks; else each row keeps the
+ * round of the least median. */
+void bench_rounds_merge(bench_row *best, const bench_row *now, int count);
+/* The rows' share of the peak, measured again after the rounds. */
+void bench_rounds_set_peak(bench_row *rows, size_t count, double peak);
 
 #endif /* I2W_BENCH_H */

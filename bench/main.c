@@ -195,21 +195,26 @@ typedef struct {
     size_t count, cap;
 } row_list;
 
-/* One (layer, layout) group: every algorithm, then the library. */
-static int run_group(const bench_env *e, const bench_output *out,
-                     const bench_layer *layer, int index, i2w_layout layout,
-                     row_list *list)
+/* Room for `more` rows past list->count; -1 out of memory. */
+static int reserve(row_list *list, size_t more)
+{
+    if (list->count + more <= list->cap)
+        return 0;
+    size_t cap = 2 * list->cap + more;
+    bench_row *grown = realloc(list->rows, cap * sizeof *grown);
+    if (!grown)
+        return -1;
+    list->rows = grown;
+    list->cap = cap;
+    return 0;
+}
+
+/* One (layer, layout) group into rows[0 .. entries-1]: every algorithm,
+ * then the library. */
+static void measure_group(const bench_env *e, const bench_layer *layer,
+                          int index, i2w_layout layout, bench_row *rows)
 {
     int entries = e->nalgos + (e->lib != NULL);
-    if (list->count + (size_t)entries > list->cap) {
-        size_t cap = 2 * list->cap + (size_t)entries;
-        bench_row *grown = realloc(list->rows, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        list->rows = grown;
-        list->cap = cap;
-    }
-    bench_row *rows = list->rows + list->count;
     i2w_conv_desc d = layer->d;
     int batch = e->opt->batch ? e->opt->batch
                 : e->cuda || d.n < 8 ? d.n
@@ -258,12 +263,16 @@ static int run_group(const bench_env *e, const bench_output *out,
     if (have_case)
         bench_case_free(&c);
     progress(NULL);
+}
+
+static void print_group(const bench_env *e, const bench_output *out,
+                        bench_row *rows)
+{
+    int entries = e->nalgos + (e->lib != NULL);
     speedups(e, rows, entries);
     for (int i = 0; i < entries; i++)
         bench_output_row(out, &rows[i]);
     fflush(stdout);
-    list->count += (size_t)entries;
-    return 0;
 }
 
 typedef struct {
@@ -291,11 +300,35 @@ static const bench_comparator *comparator_for(i2w_backend b)
     return NULL;
 }
 
+/* The host backend's peak by the probe (in a child under --mem, which
+ * keeps OpenMP out of the parent), 0 when it cannot be measured. */
+static double host_peak(const bench_env *e)
+{
+    peak_job job = { bench_isa_of(i2w_context_describe(e->ctx)),
+                     i2w_context_threads(e->ctx) };
+    double peak;
+    const char *why;
+    if (!e->opt->mem)
+        return bench_peak_probe(job.isa, job.threads);
+    return run_forked(peak_alone, &job, &peak, sizeof peak, &why) < 0 ? 0
+                                                                      : peak;
+}
+
+/* The host backend's table title, with the peak in e. */
+static void host_title(const bench_env *e, char *title, size_t len)
+{
+    const char *used =
+        bench_peak_isa(bench_isa_of(i2w_context_describe(e->ctx)));
+    int threads = i2w_context_threads(e->ctx);
+    snprintf(title, len, "%s: peak %.1f GFLOP/s (measured: %s FMA probe, "
+             "%d thread%s)", i2w_context_describe(e->ctx), e->peak,
+             used ? used : "no", threads, threads == 1 ? "" : "s");
+}
+
 /* The timer and the peak for e's backend; the table title.  0 on
  * success. */
 static int prepare_backend(bench_env *e, char *title, size_t len)
 {
-    int threads = i2w_context_threads(e->ctx);
     if (e->cuda) {
 #ifdef I2W_HAVE_CUDA
         char name[128];
@@ -314,16 +347,61 @@ static int prepare_backend(bench_env *e, char *title, size_t len)
         return -1;
 #endif
     }
-    peak_job job = { bench_isa_of(i2w_context_describe(e->ctx)), threads };
-    const char *used = bench_peak_isa(job.isa), *why;
     e->timer = &bench_host_timer;
-    if (!e->opt->mem)
-        e->peak = bench_peak_probe(job.isa, threads);
-    else if (run_forked(peak_alone, &job, &e->peak, sizeof e->peak, &why) < 0)
-        e->peak = 0;
-    snprintf(title, len, "%s: peak %.1f GFLOP/s (measured: %s FMA probe, "
-             "%d thread%s)", i2w_context_describe(e->ctx), e->peak,
-             used ? used : "no", threads, threads == 1 ? "" : "s");
+    e->peak = host_peak(e);
+    host_title(e, title, len);
+    return 0;
+}
+
+/* Every (layer, layout) group, e->opt->rounds times over.  One round
+ * prints each group as it is measured; more keep each row's best round
+ * (bench_rounds_merge) and print the table at the end, under the highest
+ * peak the rounds measured. */
+static int run_rounds(bench_env *e, const bench_output *out, char *title,
+                      size_t len, const bench_layer *layers, int nlayers,
+                      row_list *list)
+{
+    const int rounds = e->opt->rounds;
+    const int nlayouts = e->opt->nlayouts ? e->opt->nlayouts : 4;
+    const size_t entries = (size_t)e->nalgos + (e->lib != NULL);
+    const size_t groups = (size_t)nlayers * nlayouts;
+    if (reserve(list, (groups + 1) * entries))
+        return -1;
+    bench_row *rows = list->rows + list->count;
+    bench_row *scratch = rows + groups * entries;
+    if (rounds == 1)
+        bench_output_header(out, title);
+    for (int r = 0; r < rounds; r++) {
+        if (r > 0 && !e->cuda) {
+            double peak = host_peak(e);
+            if (peak > e->peak)
+                e->peak = peak;
+        }
+        for (size_t gi = 0; gi < groups; gi++) {
+            const int l = (int)(gi / nlayouts), k = (int)(gi % nlayouts);
+            bench_row *best = rows + gi * entries;
+            measure_group(e, &layers[l], l,
+                          e->opt->nlayouts ? e->opt->layout[k]
+                                           : (i2w_layout)k,
+                          r == 0 ? best : scratch);
+            if (rounds == 1)
+                print_group(e, out, best);
+            else if (r > 0)
+                bench_rounds_merge(best, scratch, (int)entries);
+        }
+    }
+    if (rounds > 1) {
+        bench_rounds_set_peak(rows, groups * entries, e->peak);
+        if (!e->cuda)
+            host_title(e, title, len);
+        snprintf(title + strlen(title), len - strlen(title),
+                 "; each row its best of %d rounds%s", rounds,
+                 e->cuda ? "" : ", the peak the probe's highest");
+        bench_output_header(out, title);
+        for (size_t gi = 0; gi < groups; gi++)
+            print_group(e, out, rows + gi * entries);
+    }
+    list->count += groups * entries;
     return 0;
 }
 
@@ -348,14 +426,7 @@ static int run_backend(bench_env *e, i2w_backend b, const bench_layer *layers,
     int rc = prepare_backend(e, title, sizeof title);
     if (rc == 0) {
         out->lib = e->lib ? e->lib->name : NULL;
-        bench_output_header(out, title);
-        int nlayouts = e->opt->nlayouts ? e->opt->nlayouts : 4;
-        for (int l = 0; l < nlayers && rc == 0; l++)
-            for (int k = 0; k < nlayouts && rc == 0; k++)
-                rc = run_group(e, out, &layers[l], l,
-                               e->opt->nlayouts ? e->opt->layout[k]
-                                                : (i2w_layout)k,
-                               rows);
+        rc = run_rounds(e, out, title, sizeof title, layers, nlayers, rows);
     } else {
         printf("\n== %s: not run: %s\n", e->backend, title);
     }
@@ -460,11 +531,12 @@ int main(int argc, char **argv)
     bench_output_csv_header(&out);
     int v = i2w_version();
     printf("im2win-bench: library %d.%d.%d, layers %s (%d), op %s, reps %s, "
-           "check %s\n", v / 10000, v / 100 % 100, v % 100, path, nlayers,
+           "rounds %d, check %s\n", v / 10000, v / 100 % 100, v % 100, path,
+           nlayers,
            e.op == I2W_OP_FORWARD ? "fwd"
            : e.op == I2W_OP_BACKWARD_DATA ? "bwd-data"
                                            : "bwd-filter",
-           o.reps ? "fixed" : "median of ~0.5 s (>= 5)",
+           o.reps ? "fixed" : "median of ~0.5 s (>= 5)", o.rounds,
            o.check ? "on a sample of 256 elements" : "off");
 
     /* no --backend: every available one but ref (AUTO's candidates) */

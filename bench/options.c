@@ -26,6 +26,10 @@ static void usage(FILE *f)
         "  --layer NAME[,NAME]    only these layers\n"
         "  --batch N              batch (default: 8 on CPU, the CSV's on CUDA)\n"
         "  --reps N               timed repetitions (default: ~0.5 s, >= 5)\n"
+        "  --rounds N             measure the whole set N times and report\n"
+        "                         each row's best round (least median) and\n"
+        "                         the highest peak: a shared host's bursts\n"
+        "                         of load pass; default 1\n"
         "  --threads N            host threads (default: OpenMP's)\n"
         "  --csv FILE             write the rows as CSV too (for plot.sh)\n"
         "  --mem                  peak RSS of each measurement (forked child)\n"
@@ -121,7 +125,7 @@ static int positive(const char *opt, const char *arg, int *out)
 
 enum {
     OPT_BACKEND = 256, OPT_ALGO, OPT_LAYOUT, OPT_OP, OPT_LAYERS, OPT_LAYER,
-    OPT_BATCH, OPT_REPS, OPT_THREADS, OPT_CSV, OPT_MEM, OPT_NO_CHECK, OPT_FILTER_EACH_RUN,
+    OPT_BATCH, OPT_REPS, OPT_ROUNDS, OPT_THREADS, OPT_CSV, OPT_MEM, OPT_NO_CHECK, OPT_FILTER_EACH_RUN,
     OPT_INFO, OPT_HELP
 };
 
@@ -134,6 +138,7 @@ static const struct option long_options[] = {
     { "layer", required_argument, NULL, OPT_LAYER },
     { "batch", required_argument, NULL, OPT_BATCH },
     { "reps", required_argument, NULL, OPT_REPS },
+    { "rounds", required_argument, NULL, OPT_ROUNDS },
     { "threads", required_argument, NULL, OPT_THREADS },
     { "csv", required_argument, NULL, OPT_CSV },
     { "mem", no_argument, NULL, OPT_MEM },
@@ -161,7 +166,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
 {
     int opt, list[8], n = 0;
     *o = (bench_options){ .op = I2W_OP_FORWARD, .check = 1,
-                          .fixed_filter = 1 };
+                          .fixed_filter = 1, .rounds = 1 };
     while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         switch (opt) {
         case OPT_BACKEND:
@@ -190,6 +195,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o)
         case OPT_LAYER: o->layer_names = optarg; break;
         case OPT_BATCH: n = positive("--batch", optarg, &o->batch); break;
         case OPT_REPS: n = positive("--reps", optarg, &o->reps); break;
+        case OPT_ROUNDS: n = positive("--rounds", optarg, &o->rounds); break;
         case OPT_THREADS: n = positive("--threads", optarg, &o->threads); break;
         case OPT_CSV: o->csv = optarg; break;
         case OPT_MEM: o->mem = 1; break;
