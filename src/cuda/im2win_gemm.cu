@@ -296,15 +296,73 @@ tile_io(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
     }
 }
 
-/* Geometry of a tile shape's block: T threads of 64 outputs each; B rows
- * padded by one 16-byte vector (BNP), as the red-major stores put 8
- * consecutive threads on 8 rows of one column. */
-template <int BM, int BK> struct gemm_smem {
+/* Whether a load pattern's tiles go from global to shared memory by
+ * cp.async (sm_80 and later): no registers held across the FMAs for the
+ * next step's loads and no stores from them, so a third buffer lets the
+ * copies run two steps ahead with one barrier a step.  Not the 16-byte
+ * reduction-major loads, which transpose their vectors on the way (and
+ * not the compute_75 PTX, which has no cp.async).  I2W_NO_CP_ASYNC builds
+ * the register path everywhere, to measure one against the other. */
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800 && !defined(I2W_NO_CP_ASYNC)
+#define I2W_CP_ASYNC 1
+#else
+#define I2W_CP_ASYNC 0
+#endif
+static __host__ __device__ constexpr bool async_loads(int load)
+{
+    return I2W_CP_ASYNC && load != LOAD_RED4;
+}
+
+/* Geometry of a tile shape's block: T threads of 64 outputs each, STAGES
+ * buffers of A and B; B rows padded by one 16-byte vector (BNP) where
+ * the red-major loads put 8 consecutive threads on 8 rows of one column
+ * (and in the register path, as it was measured).  The cp.async tiles of
+ * 128 x 16 take exactly the 48 KB a block's static shared memory may. */
+template <int BM, int BK, int LOAD> struct gemm_smem {
     static constexpr int T = BM * BN / 64;
-    static constexpr int BNP = BN + 4;
-    float as[2][BK][BM];
-    float bs[2][BK][BNP];
+    static constexpr bool ASYNC = async_loads(LOAD);
+    static constexpr int STAGES = ASYNC ? 3 : 2;
+    static constexpr int BNP =
+        ASYNC && (LOAD == LOAD_PIX || LOAD == LOAD_PIX4) ? BN : BN + 4;
+    float as[STAGES][BK][BM];
+    float bs[STAGES][BK][BNP];
 };
+
+/* cp.async of 4 or 16 bytes from src to shared dst, of which the first
+ * `valid` (0 or all) are read and the rest zero-filled: the reduction's
+ * padding columns.  16-byte copies bypass L1 (.cg), like __ldg's reuse
+ * would not pay for streamed tiles; 4-byte ones must go through it. */
+template <int BYTES>
+static __device__ __forceinline__ void cp_async(void *dst, const void *src,
+                                                int valid)
+{
+#if I2W_CP_ASYNC
+    const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    if (BYTES == 16)
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d),
+                     "l"(src), "r"(valid));
+    else
+        asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d),
+                     "l"(src), "r"(valid));
+#else
+    (void)dst, (void)src, (void)valid;
+#endif
+}
+
+static __device__ __forceinline__ void cp_async_commit()
+{
+#if I2W_CP_ASYNC
+    asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+
+/* Wait until at most N of this thread's committed groups are pending. */
+template <int N> static __device__ __forceinline__ void cp_async_wait()
+{
+#if I2W_CP_ASYNC
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
 
 /* The order of a step's 64 FMAs (fma_order), as the bits of a number
  * 0-31: the outer index is the accumulator row (channels) or, with
@@ -379,10 +437,10 @@ static __device__ __forceinline__ constexpr int fma_order()
 template <int BM, int BK, int LOAD, int ORDER>
 static __device__ __forceinline__ void
 tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
-           gemm_smem<BM, BK> &sm, tile q, int first, int steps,
+           gemm_smem<BM, BK, LOAD> &sm, tile q, int first, int steps,
            float (&acc)[8][8])
 {
-    constexpr int T = gemm_smem<BM, BK>::T;
+    constexpr int T = gemm_smem<BM, BK, LOAD>::T;
     constexpr bool RED_MAJOR = LOAD == LOAD_RED || LOAD == LOAD_RED4;
     /* floats per load along the reduction (VR) and along pixels (VP) */
     constexpr int VR = LOAD == LOAD_RED4 ? 4 : 1;
@@ -487,16 +545,32 @@ tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
             }
     };
 
-    /* both buffers were last read before the caller's last barrier */
-    load(0);
-    store(0);
-    __syncthreads();
-    for (int kt = 0; kt < steps; kt++) {
-        const int cur = kt & 1;
-        /* Unconditional, so the compiler cannot sink the loads below the
-         * FMAs to their stores (it did, exposing their whole latency);
-         * the last step reloads its own tile into the idle buffer. */
-        load(kt + 1 < steps ? kt + 1 : kt);
+    /* step `step`'s tiles into buffer buf by cp.async, the same elements
+     * to the same places as load and store */
+    auto copy = [&](int step, int buf) {
+        const int k0 = step * BK;
+#pragma unroll
+        for (int v = 0; v < A_V; v++) {
+            int e = tid + v * T;
+            cp_async<16>(&sm.as[buf][e / (BM / 4)][e % (BM / 4) * 4],
+                         a + (size_t)(k0 + v * (T / (BM / 4))) * p.kpad, 16);
+        }
+#pragma unroll
+        for (int j = 0; j < B_NR; j++) {
+            int ro = red[k0 + j * B_TR * VR];
+#pragma unroll
+            for (int i = 0; i < B_NP; i++) {
+                int row = (tr + j * B_TR) * VR;
+                int col = column((tp + i * B_TP) * VP);
+                /* padding: nothing read, zeros written, from an address
+                 * that is valid anyway */
+                cp_async<4 * VP>(&sm.bs[buf][row][col],
+                                 win + poff[i] + (ro >= 0 ? ro : 0),
+                                 ro >= 0 ? 4 * VP : 0);
+            }
+        }
+    };
+    auto fmas = [&](int cur) {
 #pragma unroll
         for (int kk = 0; kk < BK; kk++) {
             float4 a0 = *(const float4 *)&sm.as[cur][kk][ty * 4];
@@ -524,6 +598,42 @@ tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
                 acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
             }
         }
+    };
+
+    /* the buffers were last read before the caller's last barrier */
+    if (gemm_smem<BM, BK, LOAD>::ASYNC) {
+        /* Step kt's copies are group kt of this thread; the barrier after
+         * waiting for them publishes every thread's, and says every
+         * thread is done with step kt - 1's buffer, which step kt + 2's
+         * copies then take. */
+        copy(0, 0);
+        cp_async_commit();
+        if (steps > 1)
+            copy(1, 1);
+        cp_async_commit();
+        for (int kt = 0, cur = 0; kt < steps; kt++) {
+            cp_async_wait<1>();
+            __syncthreads();
+            const int next = cur == 0 ? 2 : cur - 1; /* (kt + 2) % 3 */
+            if (kt + 2 < steps)
+                copy(kt + 2, next);
+            cp_async_commit();
+            fmas(cur);
+            cur = cur == 2 ? 0 : cur + 1;
+        }
+        __syncthreads();
+        return;
+    }
+    load(0);
+    store(0);
+    __syncthreads();
+    for (int kt = 0; kt < steps; kt++) {
+        const int cur = kt & 1;
+        /* Unconditional, so the compiler cannot sink the loads below the
+         * FMAs to their stores (it did, exposing their whole latency);
+         * the last step reloads its own tile into the idle buffer. */
+        load(kt + 1 < steps ? kt + 1 : kt);
+        fmas(cur);
         /* the other buffer was last read before the previous barrier */
         store(cur ^ 1);
         __syncthreads();
@@ -545,8 +655,8 @@ __global__ void __launch_bounds__(BM * BN / 64, MIN_BLOCKS)
 i2w_cuda_im2win_gemm_kernel(const i2w_cuda_gemm_args p)
 {
     extern __shared__ int red_s[];
-    __shared__ __align__(16) gemm_smem<BM, BK> sm;
-    load_table(p, red_s, gemm_smem<BM, BK>::T);
+    __shared__ __align__(16) gemm_smem<BM, BK, LOAD> sm;
+    load_table(p, red_s, gemm_smem<BM, BK, LOAD>::T);
     __syncthreads();
     const tile q = tile_at<BM>(p, blockIdx.x);
     float acc[8][8];
@@ -599,14 +709,17 @@ template <int BM, int BK, int LOAD>
 __global__ void __launch_bounds__(BM * BN / 64, MIN_BLOCKS)
 i2w_cuda_im2win_stream_k_kernel(const i2w_cuda_gemm_args p)
 {
-    constexpr int T = gemm_smem<BM, BK>::T;
-    extern __shared__ int red_s[];
-    __shared__ __align__(16) gemm_smem<BM, BK> sm;
+    constexpr int T = gemm_smem<BM, BK, LOAD>::T;
+    extern __shared__ int dyn_s[];
+    __shared__ __align__(16) gemm_smem<BM, BK, LOAD> sm;
     /* Where the run is lives in shared memory, written by thread 0
      * between barriers: the accumulators and the prefetch leave no
      * register to spare across the FMA loop (held there, the run
-     * spilled).  run_s: the run's next step, the segment's first. */
-    __shared__ int run_s[2];
+     * spilled).  run_s: the run's next step, the segment's first; in
+     * the dynamic part, as the tiles may take all the static part, and
+     * before the table, at an address known to the compiler (after it,
+     * the 16-byte reduction-major kernel spilled its address). */
+    int *run_s = dyn_s, *red_s = dyn_s + 2;
     const int c = blockIdx.x, tid = threadIdx.x;
     load_table(p, red_s, T);
     if (tid == 0)
@@ -803,6 +916,13 @@ long long i2w_cuda_im2win_flags(const i2w_cuda_tiling *t, int kg, int groups,
     return p.sk_blocks - 1 + p.sk_iters / p.steps;
 }
 
+/* Dynamic shared memory of the GEMM kernels: the stream-K kernel's run
+ * (run_s) and the reduction table. */
+static size_t table_bytes(int red_pad)
+{
+    return ((size_t)red_pad + 2) * sizeof(int);
+}
+
 /* Tile height (output channels per block) and reduction step for a
  * layer: the least estimated time in clocks.  A multiprocessor does 128
  * FMAs a clock shared by its resident blocks (occupancy from the CUDA
@@ -835,15 +955,20 @@ i2w_status i2w_cuda_im2win_tiling(i2w_context *ctx, const i2w_shape *sh,
                      ? 16
                      : 8;
         c.red_pad = (red + c.step - 1) / c.step * c.step;
-        /* the table lives in shared memory beside the tile buffers */
-        size_t table = (size_t)c.red_pad * sizeof(int);
-        if (table + 2 * (size_t)c.step * (c.tile_m + BN + 4) *
-                        sizeof(float) > cc->smem_optin)
+        /* the table lives in dynamic shared memory beside the tile
+         * buffers (static: their size depends on the device code's
+         * architecture, so the kernels' attributes say it) */
+        const size_t table = table_bytes(c.red_pad);
+        const kernel_set *ks =
+            kernels_for(c.tile_m, c.step, load_pattern(red_major, vec));
+        cudaFuncAttributes attr[2];
+        I2W_CUDA_TRY(ctx, cudaFuncGetAttributes(&attr[0], ks->gemm));
+        I2W_CUDA_TRY(ctx, cudaFuncGetAttributes(&attr[1], ks->stream_k));
+        if (attr[0].sharedSizeBytes + table > cc->smem_optin ||
+            attr[1].sharedSizeBytes + table > cc->smem_optin)
             continue;
         /* resident blocks of each kernel (the stream-K one may hold
          * fewer: more registers) */
-        const kernel_set *ks =
-            kernels_for(c.tile_m, c.step, load_pattern(red_major, vec));
         int per_sm[2];
         for (int j = 0; j < 2; j++) {
             gemm_kernel k = j ? ks->stream_k : ks->gemm;
@@ -861,9 +986,7 @@ i2w_status i2w_cuda_im2win_tiling(i2w_context *ctx, const i2w_shape *sh,
          * left the FMA loop short of registers): spilled, it ran at 58% of
          * the peak where whole tiles ran at 75% or more (H200, conv11
          * CHWN: 0.511 -> 0.568 ms). */
-        cudaFuncAttributes sk_attr;
-        I2W_CUDA_TRY(ctx, cudaFuncGetAttributes(&sk_attr, ks->stream_k));
-        if (sk_attr.localSizeBytes > 0)
+        if (attr[1].localSizeBytes > 0)
             per_sm[1] = 0;
         c.slots = per_sm[0] * cc->sm_count;
         c.sk_slots = per_sm[1] * cc->sm_count;
@@ -908,7 +1031,7 @@ i2w_status i2w_cuda_im2win_gemm(i2w_context *ctx, i2w_cuda_gemm_args *args,
     const kernel_set *ks =
         kernels_for(t->tile_m, t->step, load_pattern(red_major, vec));
     cudaStream_t st = i2w_cuda_stream(ctx);
-    size_t smem = (size_t)args->red_pad * sizeof(int);
+    size_t smem = table_bytes(args->red_pad);
     args->tiles_p = (args->pixels + BN - 1) / BN;
     args->tiles_m = args->kpad / t->tile_m;
     schedule(t, tile_count(t, args->kg, groups, args->pixels), args);
