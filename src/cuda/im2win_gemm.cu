@@ -385,36 +385,29 @@ enum {
  * 0-60% of the 512 a step, chaotically, from one kernel to the next and
  * with the order of the FMAs.  scripts/fma-order-search.py compiles with
  * I2W_FMA_ORDER forcing each of the 32 orders on every kernel and counts
- * those FMAs with scripts/sass-banks.py (ptxas 13.0).  The whole-tile
- * kernels keep the best of the first four orders (e.g. 128-channel NCHW
- * 287 -> 100: H200 NCHW conv4 14.6 -> 13.6 ms): the orders the 32-order
- * search found with fewer collisions measured slower (conv8 NCHW 5.00 ->
- * 5.12 ms at 84 instead of 100, conv4 CHWN 11.98 -> 12.09 ms at 158
- * instead of 206), so fewer is not always faster below ~200.  The
- * stream-K kernels took the best of the 32 that does not spill: they had
- * 250-330 in every order while their 16-byte stores of accumulators tied
- * registers together (see partial_at), 74-140 after.  The join of cut
- * tiles (see join) moved them to 83-590 in the same orders (the
- * 128-channel 16-byte pixel-major one to 321, the 16-deep one to 590),
- * and a new search's best non-spilling orders cut those to 72-222:
- * conv11 and conv12 (stream-K) 1.7-2.5% faster on an H100 in CHWN and
- * NHWC, conv8 (whole tiles) unchanged (src/cuda/TUNING.md).  An order
- * permutes the 64 FMAs of a step, one per accumulator, so every order
- * computes the same sums bit for bit.  The 128-channel
- * whole-tile kernel of 16-byte NHWC loads stayed at 270-316 in the first
- * four orders (so its tiles run the scalar kernel: whole_tile_load,
- * below).  Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8,
+ * those FMAs with scripts/sass-banks.py (ptxas 13.0).  Fewer is not
+ * always faster below ~200 (with the register-staged tiles, conv8 NCHW
+ * measured 5.00 -> 5.12 ms on an H200 at 84 collisions instead of 100),
+ * so a table is kept only when it measures faster.  The stream-K kernels
+ * had 250-330 in every order while their 16-byte stores of accumulators
+ * tied registers together (see partial_at), 74-140 after.  The cp.async
+ * tiles (sm_80+, see gemm_smem) freed the staging registers and moved
+ * every kernel's allocation again; a new search's best non-spilling
+ * orders, this table, gave the 128-channel 16-deep stream-K kernel
+ * (conv12 in CHWN) 119 collisions instead of 153, and on an H100 CHWN
+ * conv6 and conv10-12 ran 1-2% faster than with the register-staged
+ * tiles' table (NHWC level).  An order permutes the 64 FMAs of a step,
+ * one per accumulator, so every order computes the same sums bit for
+ * bit.  Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8,
  * 128x8, 64x16, 128x16][load]; I2W_FMA_ORDER_TABLE replaces the whole
  * table (an initializer), to measure a search's orders in one variant
  * build (scripts/gpu-run.sh tune). */
 #ifndef I2W_FMA_ORDER_TABLE
-#define I2W_FMA_ORDER_TABLE                                                \
-    {{{1, 2, 1, 1}, {1, 1, 3, 1}, {3, 1, 1, 0}, {3, 2, 0, 0}, {3, 1, 0, 0}}, \
-     {{31, 1, 27, 7},                                                      \
-      {23, 15, 7, 23},                                                     \
-      {1, 25, 17, 7},                                                      \
-      {7, 7, 7, 7},                                                        \
-      {7, 11, 7, 7}}}
+#define I2W_FMA_ORDER_TABLE                                              \
+    {{{15, 7, 7, 1}, {15, 7, 27, 1}, {31, 15, 7, 0}, {15, 7, 0, 0},        \
+      {15, 7, 0, 0}},                                                      \
+     {{31, 7, 7, 7}, {3, 7, 7, 23}, {7, 31, 7, 7}, {3, 7, 7, 7},           \
+      {23, 23, 7, 7}}}
 #endif
 template <int BM, int BK, int LOAD, int SK>
 static __device__ __forceinline__ constexpr int fma_order()
