@@ -299,10 +299,14 @@ tile_io(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
 /* Whether a load pattern's tiles go from global to shared memory by
  * cp.async (sm_80 and later): no registers held across the FMAs for the
  * next step's loads and no stores from them, so a third buffer lets the
- * copies run two steps ahead with one barrier a step.  Not the 16-byte
- * reduction-major loads, which transpose their vectors on the way (and
- * not the compute_75 PTX, which has no cp.async).  I2W_NO_CP_ASYNC builds
- * the register path everywhere, to measure one against the other. */
+ * copies run two steps ahead with one barrier a step.  Only the 16-byte
+ * pixel-major loads (CHWN, CHWN8): on an H100 they made conv6 CHWN
+ * 0.740 -> 0.618 ms and conv12 0.390 -> 0.336, while 4-byte copies made
+ * NCHW and NHWC's whole 128-channel tiles slower (conv4 NCHW 13.54 ->
+ * 15.49 ms, conv8 NHWC 4.92 -> 5.07), and the 16-byte reduction-major
+ * loads transpose their vectors on the way.  Not the compute_75 PTX,
+ * which has no cp.async.  I2W_NO_CP_ASYNC builds the register path
+ * everywhere, to measure one against the other. */
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800 && !defined(I2W_NO_CP_ASYNC)
 #define I2W_CP_ASYNC 1
 #else
@@ -310,40 +314,35 @@ tile_io(const i2w_cuda_gemm_args &p, float (&acc)[8][8], tile q, int tid)
 #endif
 static __host__ __device__ constexpr bool async_loads(int load)
 {
-    return I2W_CP_ASYNC && load != LOAD_RED4;
+    return I2W_CP_ASYNC && load == LOAD_PIX4;
 }
 
 /* Geometry of a tile shape's block: T threads of 64 outputs each, STAGES
- * buffers of A and B; B rows padded by one 16-byte vector (BNP) where
- * the red-major loads put 8 consecutive threads on 8 rows of one column
- * (and in the register path, as it was measured).  The cp.async tiles of
- * 128 x 16 take exactly the 48 KB a block's static shared memory may. */
+ * buffers of A and B; B rows padded by one 16-byte vector (BNP) in the
+ * register path, where the red-major stores put 8 consecutive threads on
+ * 8 rows of one column (the pixel-major ones were measured so too).  The
+ * cp.async tiles of 128 x 16 take exactly the 48 KB a block's static
+ * shared memory may. */
 template <int BM, int BK, int LOAD> struct gemm_smem {
     static constexpr int T = BM * BN / 64;
     static constexpr bool ASYNC = async_loads(LOAD);
     static constexpr int STAGES = ASYNC ? 3 : 2;
-    static constexpr int BNP =
-        ASYNC && (LOAD == LOAD_PIX || LOAD == LOAD_PIX4) ? BN : BN + 4;
+    static constexpr int BNP = ASYNC ? BN : BN + 4;
     float as[STAGES][BK][BM];
     float bs[STAGES][BK][BNP];
 };
 
-/* cp.async of 4 or 16 bytes from src to shared dst, of which the first
- * `valid` (0 or all) are read and the rest zero-filled: the reduction's
- * padding columns.  16-byte copies bypass L1 (.cg), like __ldg's reuse
- * would not pay for streamed tiles; 4-byte ones must go through it. */
-template <int BYTES>
-static __device__ __forceinline__ void cp_async(void *dst, const void *src,
-                                                int valid)
+/* cp.async of 16 bytes from src to shared dst, of which the first
+ * `valid` (0 or 16) are read and the rest zero-filled: the reduction's
+ * padding columns.  They bypass L1 (.cg): streamed tiles are not
+ * reused there.  Unused where no load pattern is async_loads. */
+[[maybe_unused]] static __device__ __forceinline__ void
+cp_async16(void *dst, const void *src, int valid)
 {
 #if I2W_CP_ASYNC
     const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-    if (BYTES == 16)
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d),
-                     "l"(src), "r"(valid));
-    else
-        asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d),
-                     "l"(src), "r"(valid));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d),
+                 "l"(src), "r"(valid));
 #else
     (void)dst, (void)src, (void)valid;
 #endif
@@ -388,15 +387,17 @@ enum {
  * those FMAs with scripts/sass-banks.py (ptxas 13.0).  Fewer is not
  * always faster below ~200 (with the register-staged tiles, conv8 NCHW
  * measured 5.00 -> 5.12 ms on an H200 at 84 collisions instead of 100),
- * so a table is kept only when it measures faster.  The stream-K kernels
+ * so a table is kept only when it measures faster: the register path's
+ * whole-tile kernels keep the best of the first four orders (128-channel
+ * NCHW 287 -> 100: H200 NCHW conv4 14.6 -> 13.6 ms).  The stream-K kernels
  * had 250-330 in every order while their 16-byte stores of accumulators
  * tied registers together (see partial_at), 74-140 after.  The cp.async
- * tiles (sm_80+, see gemm_smem) freed the staging registers and moved
- * every kernel's allocation again; a new search's best non-spilling
- * orders, this table, gave the 128-channel 16-deep stream-K kernel
- * (conv12 in CHWN) 119 collisions instead of 153, and on an H100 CHWN
- * conv6 and conv10-12 ran 1-2% faster than with the register-staged
- * tiles' table (NHWC level).  An order permutes the 64 FMAs of a step,
+ * tiles of the 16-byte pixel-major loads (sm_80+, async_loads) freed the
+ * staging registers and moved those kernels' allocation: a new search
+ * gave their column (load 1) its orders, the 128-channel 16-deep
+ * stream-K kernel (conv12 in CHWN) 119 collisions instead of 153, and on
+ * an H100 CHWN conv6 and conv10-12 ran 1-2% faster than with the
+ * register path's orders.  An order permutes the 64 FMAs of a step,
  * one per accumulator, so every order computes the same sums bit for
  * bit.  Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8,
  * 128x8, 64x16, 128x16][load]; I2W_FMA_ORDER_TABLE replaces the whole
@@ -404,10 +405,9 @@ enum {
  * build (scripts/gpu-run.sh tune). */
 #ifndef I2W_FMA_ORDER_TABLE
 #define I2W_FMA_ORDER_TABLE                                              \
-    {{{15, 7, 7, 1}, {15, 7, 27, 1}, {31, 15, 7, 0}, {15, 7, 0, 0},        \
-      {15, 7, 0, 0}},                                                      \
-     {{31, 7, 7, 7}, {3, 7, 7, 23}, {7, 31, 7, 7}, {3, 7, 7, 7},           \
-      {23, 23, 7, 7}}}
+    {{{1, 7, 1, 1}, {1, 7, 3, 1}, {3, 15, 1, 0}, {3, 7, 0, 0}, {3, 7, 0, 0}}, \
+     {{31, 7, 27, 7}, {23, 7, 7, 23}, {1, 31, 17, 7}, {7, 7, 7, 7},        \
+      {7, 23, 7, 7}}}
 #endif
 template <int BM, int BK, int LOAD, int SK>
 static __device__ __forceinline__ constexpr int fma_order()
@@ -538,31 +538,6 @@ tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
             }
     };
 
-    /* step `step`'s tiles into buffer buf by cp.async, the same elements
-     * to the same places as load and store */
-    auto copy = [&](int step, int buf) {
-        const int k0 = step * BK;
-#pragma unroll
-        for (int v = 0; v < A_V; v++) {
-            int e = tid + v * T;
-            cp_async<16>(&sm.as[buf][e / (BM / 4)][e % (BM / 4) * 4],
-                         a + (size_t)(k0 + v * (T / (BM / 4))) * p.kpad, 16);
-        }
-#pragma unroll
-        for (int j = 0; j < B_NR; j++) {
-            int ro = red[k0 + j * B_TR * VR];
-#pragma unroll
-            for (int i = 0; i < B_NP; i++) {
-                int row = (tr + j * B_TR) * VR;
-                int col = column((tp + i * B_TP) * VP);
-                /* padding: nothing read, zeros written, from an address
-                 * that is valid anyway */
-                cp_async<4 * VP>(&sm.bs[buf][row][col],
-                                 win + poff[i] + (ro >= 0 ? ro : 0),
-                                 ro >= 0 ? 4 * VP : 0);
-            }
-        }
-    };
     auto fmas = [&](int cur) {
 #pragma unroll
         for (int kk = 0; kk < BK; kk++) {
@@ -594,7 +569,34 @@ tile_steps(const i2w_cuda_gemm_args &p, const int *red_s,
     };
 
     /* the buffers were last read before the caller's last barrier */
-    if (gemm_smem<BM, BK, LOAD>::ASYNC) {
+    if constexpr (gemm_smem<BM, BK, LOAD>::ASYNC) {
+        /* step `step`'s tiles into buffer buf by cp.async, the same
+         * elements to the same places as load and store (16-byte
+         * pixel-major vectors: async_loads) */
+        auto copy = [&](int step, int buf) {
+            const int k0 = step * BK;
+#pragma unroll
+            for (int v = 0; v < A_V; v++) {
+                int e = tid + v * T;
+                cp_async16(&sm.as[buf][e / (BM / 4)][e % (BM / 4) * 4],
+                           a + (size_t)(k0 + v * (T / (BM / 4))) * p.kpad,
+                           16);
+            }
+#pragma unroll
+            for (int j = 0; j < B_NR; j++) {
+                int ro = red[k0 + j * B_TR * VR];
+#pragma unroll
+                for (int i = 0; i < B_NP; i++) {
+                    int row = (tr + j * B_TR) * VR;
+                    int col = column((tp + i * B_TP) * VP);
+                    /* padding: nothing read, zeros written, from an
+                     * address that is valid anyway */
+                    cp_async16(&sm.bs[buf][row][col],
+                               win + poff[i] + (ro >= 0 ? ro : 0),
+                               ro >= 0 ? 16 : 0);
+                }
+            }
+        };
         /* Step kt's copies are group kt of this thread; the barrier after
          * waiting for them publishes every thread's, and says every
          * thread is done with step kt - 1's buffer, which step kt + 2's
