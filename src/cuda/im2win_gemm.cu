@@ -10,7 +10,9 @@
  * tile apart, so the shared-memory reads are 16-byte vectors that a warp
  * serves without bank conflicts); double-buffered shared-memory tiles, the
  * next step's global loads issued into registers before the current step's
- * FMAs so their latency hides behind them; 16-byte loads for A.  FP32 FMA
+ * FMAs so their latency hides behind them (on sm_80 and later, the 16-byte
+ * pixel-major tiles of CHWN and CHWN8 instead go by cp.async, three
+ * buffers deep: async_loads); 16-byte loads for A.  FP32 FMA
  * throughout.  Template parameters generate the tile shapes the heuristic
  * picks from and the B load patterns.
  *
