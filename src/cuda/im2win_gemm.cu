@@ -396,20 +396,32 @@ enum {
  * tied registers together (see partial_at), 74-140 after.  The cp.async
  * tiles of the 16-byte pixel-major loads (sm_80+, async_loads) freed the
  * staging registers and moved those kernels' allocation: a new search
- * gave their column (load 1) its orders, the 128-channel 16-deep
+ * gave them a column of their own (the last), the 128-channel 16-deep
  * stream-K kernel (conv12 in CHWN) 119 collisions instead of 153, and on
  * an H100 CHWN conv6 and conv10-12 ran 1-2% faster than with the
- * register path's orders.  An order permutes the 64 FMAs of a step,
+ * register path's orders.  Those stay in their column for the builds
+ * without cp.async (compute_75 PTX, I2W_NO_CP_ASYNC), whose kernels are
+ * then the ones measured before it, byte for byte (with the cp.async
+ * kernels' orders, the 128-channel 16-deep whole-tile one had 546
+ * collisions instead of 191).  An order permutes the 64 FMAs of a step,
  * one per accumulator, so every order computes the same sums bit for
  * bit.  Per [kernel: whole tiles, stream-K][tile shape: 32x8, 64x8,
- * 128x8, 64x16, 128x16][load]; I2W_FMA_ORDER_TABLE replaces the whole
- * table (an initializer), to measure a search's orders in one variant
- * build (scripts/gpu-run.sh tune). */
+ * 128x8, 64x16, 128x16][load pattern, or 4: LOAD_PIX4 by cp.async];
+ * I2W_FMA_ORDER_TABLE replaces the whole table (an initializer), to
+ * measure a search's orders in one variant build (scripts/gpu-run.sh
+ * tune). */
 #ifndef I2W_FMA_ORDER_TABLE
-#define I2W_FMA_ORDER_TABLE                                              \
-    {{{1, 7, 1, 1}, {1, 7, 3, 1}, {3, 15, 1, 0}, {3, 7, 0, 0}, {3, 7, 0, 0}}, \
-     {{31, 7, 27, 7}, {23, 7, 7, 23}, {1, 31, 17, 7}, {7, 7, 7, 7},        \
-      {7, 23, 7, 7}}}
+#define I2W_FMA_ORDER_TABLE                                                \
+    {{{1, 2, 1, 1, 7},                                                     \
+      {1, 1, 3, 1, 7},                                                     \
+      {3, 1, 1, 0, 15},                                                    \
+      {3, 2, 0, 0, 7},                                                     \
+      {3, 1, 0, 0, 7}},                                                    \
+     {{31, 1, 27, 7, 7},                                                   \
+      {23, 15, 7, 23, 7},                                                  \
+      {1, 25, 17, 7, 31},                                                  \
+      {7, 7, 7, 7, 7},                                                     \
+      {7, 11, 7, 7, 23}}}
 #endif
 template <int BM, int BK, int LOAD, int SK>
 static __device__ __forceinline__ constexpr int fma_order()
@@ -417,11 +429,11 @@ static __device__ __forceinline__ constexpr int fma_order()
 #ifdef I2W_FMA_ORDER
     return I2W_FMA_ORDER;
 #else
-    constexpr int table[2][5][4] = I2W_FMA_ORDER_TABLE;
+    constexpr int table[2][5][5] = I2W_FMA_ORDER_TABLE;
     return table[SK][BK == 16 ? (BM == 128 ? 4 : 3)
                      : BM == 32 ? 0
                      : BM == 64 ? 1
-                                : 2][LOAD];
+                                : 2][async_loads(LOAD) ? 4 : LOAD];
 #endif
 }
 
@@ -712,11 +724,21 @@ i2w_cuda_im2win_stream_k_kernel(const i2w_cuda_gemm_args p)
     /* Where the run is lives in shared memory, written by thread 0
      * between barriers: the accumulators and the prefetch leave no
      * register to spare across the FMA loop (held there, the run
-     * spilled).  run_s: the run's next step, the segment's first; in
-     * the dynamic part, as the tiles may take all the static part, and
-     * before the table, at an address known to the compiler (after it,
-     * the 16-byte reduction-major kernel spilled its address). */
-    int *run_s = dyn_s, *red_s = dyn_s + 2;
+     * spilled).  run_s: the run's next step, the segment's first.  The
+     * cp.async tiles may take all the static part: their run is in the
+     * dynamic part, before the table (after it, at an address unknown
+     * to the compiler, it cost registers).  The register path keeps it
+     * static: in the dynamic part, ptxas gave the 128-channel 16-deep
+     * CHWN kernel 644 colliding FFMAs a step instead of 222. */
+    int *run_s, *red_s;
+    if constexpr (gemm_smem<BM, BK, LOAD>::ASYNC) {
+        run_s = dyn_s;
+        red_s = dyn_s + 2;
+    } else {
+        __shared__ int run_static[2];
+        run_s = run_static;
+        red_s = dyn_s;
+    }
     const int c = blockIdx.x, tid = threadIdx.x;
     load_table(p, red_s, T);
     if (tid == 0)
@@ -913,8 +935,8 @@ long long i2w_cuda_im2win_flags(const i2w_cuda_tiling *t, int kg, int groups,
     return p.sk_blocks - 1 + p.sk_iters / p.steps;
 }
 
-/* Dynamic shared memory of the GEMM kernels: the stream-K kernel's run
- * (run_s) and the reduction table. */
+/* Dynamic shared memory of the GEMM kernels: the reduction table, after
+ * the cp.async stream-K kernels' run (run_s). */
 static size_t table_bytes(int red_pad)
 {
     return ((size_t)red_pad + 2) * sizeof(int);
